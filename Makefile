@@ -1,0 +1,42 @@
+# The README's two commands are `make run` (set up + start Kafka + sync topics) and `make test`.
+PY ?= python3
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: install kafka-dist compose-bin run test test-unit lint format typecheck bench ci clean
+
+install:  ## Python package with dev tools, editable
+	$(PY) -m pip install -q -e '.[dev]'
+
+kafka-dist:  ## Kafka 3.9 + 4.x jars into ~/.cache/dreamscape-infra (idempotent)
+	bash scripts/kafka-dist.sh
+
+compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
+	bash scripts/install-compose.sh
+
+run: install kafka-dist  ## set up everything and start Kafka with all topics
+	dreamscape-infra up --runtime auto
+
+test: install kafka-dist compose-bin  ## the whole test suite, real broker and real compose included
+	$(PY) -m pytest
+
+test-unit:
+	$(PY) -m pytest -m "not kafka and not compose"
+
+lint:
+	ruff check .
+	ruff format --check .
+
+format:
+	ruff format .
+	ruff check --fix .
+
+typecheck:
+	mypy
+
+bench: install kafka-dist
+	$(PY) bench/run.py
+
+ci: install kafka-dist compose-bin lint typecheck test
+
+clean:
+	rm -rf .state .tools build *.egg-info

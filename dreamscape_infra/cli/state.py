@@ -1,0 +1,98 @@
+"""Per-run CLI state: global options, consoles and the adapter factories tests can replace."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from dreamscape_infra.admin import KafkaAdmin
+    from dreamscape_infra.runtime.base import StackRuntime
+    from dreamscape_infra.settings import ConnectionSettings
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class AppState:
+    """Everything a command needs besides its own arguments.
+
+    Tests pass an AppState as `obj=` to CliRunner.invoke to provide fake adapters and a fixed
+    environment; the root callback fills in the global options.
+    """
+
+    topics_file: str = "topics.yaml"
+    output: OutputFormat = OutputFormat.table
+    brokers: str | None = None
+    verbose: bool = False
+    environ: Mapping[str, str] | None = None
+    admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
+    runtime_factory: Callable[[str], StackRuntime] | None = None
+    interactive: bool | None = None
+    _out: Console | None = field(default=None, repr=False)
+    _err: Console | None = field(default=None, repr=False)
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.environ if self.environ is not None else os.environ
+
+    def out_console(self) -> Console:
+        if self._out is None:
+            self._out = Console(file=sys.stdout, soft_wrap=True)
+        return self._out
+
+    def err_console(self) -> Console:
+        if self._err is None:
+            self._err = Console(file=sys.stderr, soft_wrap=True)
+        return self._err
+
+    def is_interactive(self) -> bool:
+        """A terminal is attached to stdin, so we may prompt."""
+        if self.interactive is not None:
+            return self.interactive
+        return sys.stdin.isatty()
+
+    def output_format(self, override: OutputFormat | None) -> OutputFormat:
+        return override if override is not None else self.output
+
+    def settings(self) -> ConnectionSettings:
+        from dreamscape_infra.settings import load_settings
+
+        return load_settings(self.env, brokers_override=self.brokers)
+
+    def admin(self, settings: ConnectionSettings) -> KafkaAdmin:
+        if self.admin_factory is not None:
+            return self.admin_factory(settings)
+        from dreamscape_infra.admin import ConfluentAdmin
+
+        return ConfluentAdmin(settings)
+
+    def print_json(self, document: Any) -> None:
+        """Exactly one JSON document on stdout."""
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def get_state(ctx: typer.Context) -> AppState:
+    state = ctx.find_object(AppState)
+    if state is None:
+        state = AppState()
+        ctx.obj = state
+    return state
+
+
+# Per-command --output, which overrides the global one.
+OUTPUT_OPTION: Any = typer.Option(
+    None, "--output", "-o", help="table for people, json for machines (overrides the global)."
+)

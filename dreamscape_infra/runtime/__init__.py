@@ -1,0 +1,1 @@
+"""Ways to run the Kafka stack: docker compose, or local JVM processes. See `base.StackRuntime`."""

@@ -1,0 +1,175 @@
+"""Kafka connection settings, read from the environment exactly as the DreamScape services do.
+
+`load_settings` validates every variable and reports all problems at once, naming the variable.
+The SASL password is kept in a `Secret`, whose str/repr never reveal it; only
+`ConnectionSettings.client_config()` unwraps it, to hand it to librdkafka.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dreamscape_infra.errors import ConfigError
+
+DEFAULT_BROKERS = "localhost:9092"
+MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+_HOST_RE = re.compile(r"^[A-Za-z0-9_.\-]+$|^\[[0-9A-Fa-f:.]+\]$")
+# librdkafka's syslog levels for `log_level`
+_SYSLOG = {"debug": 7, "info": 6, "warn": 4, "warning": 4, "error": 3}
+
+
+class Secret:
+    """A value that never shows itself in output, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value; call only where it is handed to the Kafka client."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Resolved, validated connection settings."""
+
+    brokers: tuple[str, ...] = (DEFAULT_BROKERS,)
+    ssl: bool = False
+    sasl_username: str | None = None
+    sasl_password: Secret | None = field(default=None, repr=False)
+    sasl_mechanism: str = "plain"
+    log_level: str = "info"
+    ssl_ca_location: str | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(self.brokers)
+
+    @property
+    def security_protocol(self) -> str:
+        sasl = self.sasl_username is not None
+        if sasl:
+            return "SASL_SSL" if self.ssl else "SASL_PLAINTEXT"
+        return "SSL" if self.ssl else "PLAINTEXT"
+
+    def client_config(self) -> dict[str, Any]:
+        """The librdkafka configuration. Contains the password: never print it."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+            "log_level": _SYSLOG.get(self.log_level, 6),
+        }
+        if self.sasl_username is not None and self.sasl_password is not None:
+            config["sasl.mechanism"] = MECHANISMS[self.sasl_mechanism]
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.sasl_password.reveal()
+        if self.ssl and self.ssl_ca_location:
+            config["ssl.ca.location"] = self.ssl_ca_location
+        return config
+
+    def redacted(self) -> dict[str, Any]:
+        """A printable view: the password is replaced by `***` (or null when unset)."""
+        return {
+            "brokers": list(self.brokers),
+            "security_protocol": self.security_protocol,
+            "ssl": self.ssl,
+            "ssl_ca_location": self.ssl_ca_location,
+            "sasl_mechanism": MECHANISMS[self.sasl_mechanism] if self.sasl_username else None,
+            "sasl_username": self.sasl_username,
+            "sasl_password": "***" if self.sasl_password is not None else None,
+            "log_level": self.log_level,
+        }
+
+
+def _parse_brokers(raw: str, var: str, problems: list[str]) -> tuple[str, ...]:
+    brokers = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not brokers:
+        problems.append(f"{var}: the broker list is empty (expected host:port[,host:port...])")
+        return ()
+    for broker in brokers:
+        host, sep, port = broker.rpartition(":")
+        if not sep or not host:
+            problems.append(f"{var}: '{broker}' is not host:port")
+            continue
+        if not _HOST_RE.match(host):
+            problems.append(f"{var}: '{broker}' has an invalid host '{host}'")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            problems.append(f"{var}: '{broker}' has an invalid port '{port}' (expected 1-65535)")
+    return brokers
+
+
+def _parse_bool(raw: str, var: str, problems: list[str]) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    problems.append(f"{var}: '{raw}' is not a boolean (use true or false)")
+    return False
+
+
+def load_settings(env: Mapping[str, str], brokers_override: str | None = None) -> ConnectionSettings:
+    """Read and validate the KAFKA_* variables from `env`.
+
+    Raises ConfigError listing every invalid variable by name. The password's value is never
+    part of a message.
+    """
+    problems: list[str] = []
+    if brokers_override is not None:
+        brokers = _parse_brokers(brokers_override, "--brokers", problems)
+    else:
+        brokers = _parse_brokers(env.get("KAFKA_BROKERS", DEFAULT_BROKERS), "KAFKA_BROKERS", problems)
+    ssl = _parse_bool(env.get("KAFKA_SSL", "false"), "KAFKA_SSL", problems)
+
+    username = env.get("KAFKA_SASL_USERNAME") or None
+    password_raw = env.get("KAFKA_SASL_PASSWORD")
+    password = Secret(password_raw) if password_raw else None
+    if username and password is None:
+        problems.append("KAFKA_SASL_USERNAME is set but KAFKA_SASL_PASSWORD is not")
+    if password is not None and not username:
+        problems.append("KAFKA_SASL_PASSWORD is set but KAFKA_SASL_USERNAME is not")
+
+    mechanism = (env.get("KAFKA_SASL_MECHANISM") or "plain").strip().lower()
+    if mechanism not in MECHANISMS:
+        problems.append(
+            f"KAFKA_SASL_MECHANISM: unknown mechanism '{mechanism}' "
+            f"(expected one of {', '.join(MECHANISMS)})"
+        )
+
+    log_level = (env.get("KAFKA_LOG_LEVEL") or "info").strip().lower()
+    if log_level not in LOG_LEVELS:
+        problems.append(
+            f"KAFKA_LOG_LEVEL: unknown level '{log_level}' (expected one of debug, info, warn, error)"
+        )
+
+    ca = env.get("KAFKA_SSL_CA_LOCATION") or None
+    if problems:
+        raise ConfigError(problems, hint="fix the environment variable(s) named above")
+    return ConnectionSettings(
+        brokers=brokers,
+        ssl=ssl,
+        sasl_username=username,
+        sasl_password=password,
+        sasl_mechanism=mechanism,
+        log_level=log_level,
+        ssl_ca_location=ca,
+    )
