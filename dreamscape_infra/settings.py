@@ -127,7 +127,9 @@ def _parse_bool(raw: str, var: str, problems: list[str]) -> bool:
     return False
 
 
-def load_settings(env: Mapping[str, str], brokers_override: str | None = None) -> ConnectionSettings:
+def load_settings(
+    env: Mapping[str, str], brokers_override: str | None = None
+) -> ConnectionSettings:
     """Read and validate the KAFKA_* variables from `env`.
 
     Raises ConfigError listing every invalid variable by name. The password's value is never
@@ -137,7 +139,9 @@ def load_settings(env: Mapping[str, str], brokers_override: str | None = None) -
     if brokers_override is not None:
         brokers = _parse_brokers(brokers_override, "--brokers", problems)
     else:
-        brokers = _parse_brokers(env.get("KAFKA_BROKERS", DEFAULT_BROKERS), "KAFKA_BROKERS", problems)
+        brokers = _parse_brokers(
+            env.get("KAFKA_BROKERS", DEFAULT_BROKERS), "KAFKA_BROKERS", problems
+        )
     ssl = _parse_bool(env.get("KAFKA_SSL", "false"), "KAFKA_SSL", problems)
 
     username = env.get("KAFKA_SASL_USERNAME") or None
@@ -158,7 +162,8 @@ def load_settings(env: Mapping[str, str], brokers_override: str | None = None) -
     log_level = (env.get("KAFKA_LOG_LEVEL") or "info").strip().lower()
     if log_level not in LOG_LEVELS:
         problems.append(
-            f"KAFKA_LOG_LEVEL: unknown level '{log_level}' (expected one of debug, info, warn, error)"
+            f"KAFKA_LOG_LEVEL: unknown level '{log_level}' "
+            "(expected one of debug, info, warn, error)"
         )
 
     ca = env.get("KAFKA_SSL_CA_LOCATION") or None

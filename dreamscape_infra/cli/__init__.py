@@ -12,7 +12,6 @@ import sys
 import traceback
 from typing import Any
 
-import click
 import typer
 import typer.core
 
@@ -24,7 +23,7 @@ from dreamscape_infra.errors import EXIT_CODE_HELP, ConfigError, EnvironmentFail
 class _ErrorHandlingGroup(typer.core.TyperGroup):
     """Catches our errors once, for every command below the root."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except InfraError as exc:
@@ -32,8 +31,8 @@ class _ErrorHandlingGroup(typer.core.TyperGroup):
             verbose = state.verbose if state is not None else False
             _report(exc, verbose=verbose, state=state)
             raise typer.Exit(int(exc.exit_code)) from None
-        except (KeyboardInterrupt, click.exceptions.Abort):
-            click.echo("Aborted.", err=True)
+        except (KeyboardInterrupt, typer.Abort):
+            typer.echo("Aborted.", err=True)
             raise typer.Exit(130) from None
 
 
@@ -52,7 +51,7 @@ def _report(exc: InfraError, *, verbose: bool, state: AppState | None) -> None:
         if err is not None:
             err.print(line, markup=False, highlight=False, soft_wrap=True)
         else:
-            click.echo(line, err=True)
+            typer.echo(line, err=True)
 
 
 app = typer.Typer(

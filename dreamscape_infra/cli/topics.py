@@ -1,8 +1,463 @@
-"""`dreamscape-infra topics ...`: topics as code."""
+"""`dreamscape-infra topics ...`: topics as code.
+
+validate, show and schema need no cluster. plan, sync, list, describe and import read the
+cluster through `AppState.admin()`, which tests replace with a fake.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+from pathlib import Path
+from typing import Any
 
-app = typer.Typer(help="Topics as code: validate, show, plan, sync, list, describe, import.",
-                  no_args_is_help=True)
+import typer
+import yaml
+from rich.table import Table
+
+from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode, RefusedError
+
+app = typer.Typer(
+    help="Topics as code: validate, show, plan, sync, list, describe, import.",
+    no_args_is_help=True,
+)
+
+ENV_OPTION: Any = typer.Option(
+    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
+)
+
+
+def _load(state: AppState, env: str | None) -> Any:
+    from dreamscape_infra.desired import load_desired
+
+    return load_desired(state.topics_file, env)
+
+
+@app.command("validate")
+def validate(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
+    """Check topics.yaml (every environment) without a cluster.
+
+    Example: dreamscape-infra topics validate
+    """
+    state = get_state(ctx)
+    desired = _load(state, None)
+    doc = {
+        "valid": True,
+        "file": state.topics_file,
+        "topics": len(desired.topics),
+        "domains": len({t.domain for t in desired.topics}),
+        "consumer_groups": len(desired.groups),
+        "environments": list(desired.environments),
+    }
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(doc)
+        return
+    state.out_console().print(
+        f"{state.topics_file}: valid — {doc['topics']} topics in {doc['domains']} domains, "
+        f"{doc['consumer_groups']} consumer groups; environments: "
+        f"{', '.join(desired.environments) or 'none'}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, env: str | None = ENV_OPTION, output: OutputFormat | None = OUTPUT_OPTION
+) -> None:
+    """Show the resolved desired state: name, partitions, RF, configs, owner.
+
+    Example: dreamscape-infra topics show --env prod --output json
+    """
+    from dreamscape_infra.render import desired_json, render_desired
+
+    state = get_state(ctx)
+    desired = _load(state, env)
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(desired_json(desired))
+    else:
+        state.out_console().print(render_desired(desired))
+
+
+@app.command("schema")
+def schema(ctx: typer.Context) -> None:
+    """Print the JSON Schema of topics.yaml (for editors and CI checks).
+
+    Example: dreamscape-infra topics schema > docs/topics.schema.json
+    """
+    from dreamscape_infra.desired import json_schema
+
+    get_state(ctx).print_json(json_schema())
+
+
+def _plan_options(
+    *,
+    strict_configs: bool,
+    prune: bool = False,
+    allow_keyed_repartition: bool = False,
+    force: bool = False,
+    max_deletes: int | None = None,
+) -> Any:
+    from dreamscape_infra.plan import PlanOptions
+
+    return PlanOptions(
+        strict_configs=strict_configs,
+        prune=prune,
+        allow_keyed_repartition=allow_keyed_repartition,
+        force=force,
+        max_deletes=max_deletes or 0,
+    )
+
+
+@app.command("plan")
+def plan_cmd(
+    ctx: typer.Context,
+    env: str | None = ENV_OPTION,
+    detailed_exitcode: bool = typer.Option(
+        False,
+        "--detailed-exitcode",
+        help="Exit 0 when in sync, 5 when changes are pending, 6 when unfixable drift remains.",
+    ),
+    strict_configs: bool = typer.Option(
+        False, "--strict-configs", help="Plan the removal of undeclared topic-level overrides."
+    ),
+    prune: bool = typer.Option(False, "--prune", help="Plan the deletion of unmanaged topics."),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Compare topics.yaml with the cluster and show what sync would change.
+
+    Example: dreamscape-infra topics plan --env dev --detailed-exitcode
+    """
+    from dreamscape_infra.reconcile import make_plan, observe
+    from dreamscape_infra.render import plan_json, render_plan
+
+    state = get_state(ctx)
+    desired = _load(state, env)
+    admin = state.admin(state.settings())
+    with _busy(state, output, "reading the cluster"):
+        observed = observe(admin, desired, prune=prune)
+    plan = make_plan(desired, observed, _plan_options(strict_configs=strict_configs, prune=prune))
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(plan_json(plan))
+    else:
+        state.out_console().print(render_plan(plan))
+    if detailed_exitcode:
+        if plan.unfixable:
+            raise typer.Exit(int(ExitCode.UNFIXABLE_DRIFT))
+        if plan.has_changes:
+            raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    env: str | None = ENV_OPTION,
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Send every change with validate_only: the broker checks, nothing changes.",
+    ),
+    prune: bool = typer.Option(
+        False, "--prune", help="Delete unmanaged topics under the prefix (confirms; see --yes)."
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Confirm destructive changes without a prompt."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Prune even topics with committed offsets or recent messages."
+    ),
+    strict_configs: bool = typer.Option(
+        False,
+        "--strict-configs",
+        help="Remove topic-level overrides that topics.yaml does not declare.",
+    ),
+    allow_keyed_repartition: bool = typer.Option(
+        False,
+        "--allow-keyed-repartition",
+        help="Allow adding partitions to keyed or compacted topics (remaps keys).",
+    ),
+    max_deletes: int | None = typer.Option(
+        None, "--max-deletes", min=1, help="Cap on deletions per run (default from topics.yaml)."
+    ),
+    write_reassignment: Path | None = typer.Option(
+        None,
+        "--write-reassignment",
+        help="Write a kafka-reassign-partitions JSON that fixes replication-factor drift.",
+    ),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Make the cluster match topics.yaml: create, add partitions, set configs.
+
+    Non-destructive changes apply without a prompt. Deletions (--prune, --strict-configs) and
+    partition changes on keyed topics confirm on a terminal and need --yes otherwise.
+
+    Example: dreamscape-infra topics sync --env dev
+    """
+    from dreamscape_infra.apply import apply_plan
+    from dreamscape_infra.plan import block_unconfirmed
+    from dreamscape_infra.reconcile import make_plan, observe
+    from dreamscape_infra.render import render_plan, render_report_summary, report_json
+
+    state = get_state(ctx)
+    desired = _load(state, env)
+    admin = state.admin(state.settings())
+    options = _plan_options(
+        strict_configs=strict_configs,
+        prune=prune,
+        allow_keyed_repartition=allow_keyed_repartition,
+        force=force,
+        max_deletes=max_deletes,
+    )
+    with _busy(state, output, "reading the cluster"):
+        observed = observe(admin, desired, prune=prune)
+    plan = make_plan(desired, observed, options)
+    json_mode = state.output_format(output) is OutputFormat.json
+
+    destructive = [a for a in plan.pending if a.destructive]
+    if destructive and not dry_run and not yes:
+        if state.is_interactive() and not json_mode:
+            state.out_console().print(render_plan(plan))
+            confirmed = typer.confirm(
+                f"Apply {len(destructive)} destructive change(s) listed above?", default=False
+            )
+        else:
+            confirmed = False
+        if not confirmed:
+            plan = block_unconfirmed(
+                plan, "destructive change not confirmed: pass --yes (or answer the prompt)"
+            )
+
+    if write_reassignment is not None:
+        _write_reassignment(state, admin, desired, observed, write_reassignment)
+
+    with _busy(state, output, "applying") as progress:
+        report = apply_plan(
+            plan, admin, dry_run=dry_run, desired=desired, options=options, progress=progress
+        )
+    if json_mode:
+        state.print_json(report_json(plan, report))
+    else:
+        out = state.out_console()
+        out.print(render_plan(plan, report))
+        out.print(render_report_summary(report))
+    code = report.exit_code()
+    if code == ExitCode.ENVIRONMENT:
+        failed = ", ".join(sorted({r.action.topic for r in report.errors}))
+        state.err_console().print(f"error: the broker refused changes to: {failed}", markup=False)
+    elif code == ExitCode.REFUSED:
+        state.err_console().print(
+            "refused: some destructive changes were not applied (see BLOCKED above)", markup=False
+        )
+    elif code == ExitCode.UNFIXABLE_DRIFT:
+        state.err_console().print(
+            "unfixable drift remains (partition decrease or replication factor)", markup=False
+        )
+    if code != ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def _write_reassignment(
+    state: AppState, admin: Any, desired: Any, observed: Any, path: Path
+) -> None:
+    from dreamscape_infra.plan import reassignment_for_rf
+
+    cluster = admin.describe_cluster()
+    document = reassignment_for_rf(desired, observed.snapshot, [b.id for b in cluster.brokers])
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot write {path}: {exc.strerror}") from None
+    state.err_console().print(
+        f"wrote {len(document['partitions'])} partition reassignment(s) to {path}; apply with "
+        f"kafka-reassign-partitions --execute --reassignment-json-file {path}",
+        markup=False,
+    )
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    env: str | None = ENV_OPTION,
+    all_topics: bool = typer.Option(
+        False, "--all", "-a", help="Include internal topics and topics outside the prefix."
+    ),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """List the cluster's topics: partitions, RF, managed/unmanaged/internal, in sync.
+
+    Example: dreamscape-infra topics list --all
+    """
+    from dreamscape_infra.reconcile import make_plan, observe
+    from dreamscape_infra.render import render_rows, topic_list_rows
+
+    state = get_state(ctx)
+    desired = _load(state, env)
+    admin = state.admin(state.settings())
+    with _busy(state, output, "reading the cluster"):
+        observed = observe(admin, desired, prune=False)
+    plan = make_plan(desired, observed, _plan_options(strict_configs=False))
+    rows = topic_list_rows(list(observed.snapshot.topics.values()), desired, plan)
+    if not all_topics:
+        rows = [r for r in rows if r["kind"] in ("managed", "unmanaged")]
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json({"kind": "topics", "version": 1, "topics": rows})
+    else:
+        state.out_console().print(
+            render_rows(f"Topics at {state.settings().bootstrap_servers}", rows)
+        )
+
+
+@app.command("describe")
+def describe_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The topic's name."),
+    env: str | None = ENV_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """One topic: leader, replicas and ISR per partition; configs with their source; drift.
+
+    Example: dreamscape-infra topics describe dreamscape.user.created
+    """
+    from dreamscape_infra.plan import compute_plan
+    from dreamscape_infra.render import action_json, render_plan
+
+    state = get_state(ctx)
+    desired = _load(state, env)
+    admin = state.admin(state.settings())
+    snapshot = admin.snapshot([name])
+    topic = snapshot.topics.get(name)
+    if topic is None:
+        raise EnvironmentFailure(
+            f"topic '{name}' does not exist at {state.settings().bootstrap_servers}",
+            hint="`dreamscape-infra topics list` shows what exists",
+        )
+    from dataclasses import replace
+
+    spec = desired.topic(name)
+    sub = replace(desired, topics=(spec,) if spec else (), topic_index={})
+    diff = [a for a in compute_plan(sub, snapshot).actions if a.topic == name]
+    configs = {
+        key: {"value": entry.value, "source": entry.source}
+        for key, entry in sorted(topic.configs.items())
+    }
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(
+            {
+                "kind": "topic",
+                "version": 1,
+                "name": name,
+                "declared": spec is not None,
+                "partitions": [
+                    {
+                        "id": p.id,
+                        "leader": p.leader,
+                        "replicas": list(p.replicas),
+                        "isr": list(p.isr),
+                    }
+                    for p in topic.partitions
+                ],
+                "replication_factor": topic.replication_factor,
+                "configs": configs,
+                "differences": [action_json(a) for a in diff],
+            }
+        )
+        return
+    out = state.out_console()
+    parts = Table(
+        title=f"{name}: {topic.partition_count} partitions, RF {topic.replication_factor}"
+    )
+    for column in ("partition", "leader", "replicas", "isr"):
+        parts.add_column(column)
+    for p in topic.partitions:
+        parts.add_row(
+            str(p.id), str(p.leader), ",".join(map(str, p.replicas)), ",".join(map(str, p.isr))
+        )
+    out.print(parts)
+    table = Table(title="Configs (non-default, and declared)")
+    for column in ("key", "value", "source"):
+        table.add_column(column)
+    for key, entry in sorted(topic.configs.items()):
+        if entry.source == "default" and (spec is None or key not in spec.configs):
+            continue
+        table.add_row(key, str(entry.value), entry.source)
+    out.print(table)
+    if spec is None:
+        out.print("Not declared in topics.yaml.", markup=False)
+    elif diff:
+        from dreamscape_infra.plan import Plan, TopicPlan
+
+        out.print(render_plan(Plan((TopicPlan(name, "update", tuple(diff)),))))
+    else:
+        out.print("Matches its declaration.", markup=False)
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    prefix: str = typer.Option("dreamscape.", "--prefix", help="Only topics with this prefix."),
+) -> None:
+    """Write a topics.yaml `topics:` fragment from the live cluster (non-default configs only).
+
+    Example: dreamscape-infra topics import --prefix dreamscape. > imported.yaml
+    """
+    from dreamscape_infra.admin import is_internal_topic
+
+    state = get_state(ctx)
+    admin = state.admin(state.settings())
+    names = [
+        n for n in admin.snapshot([]).topics if n.startswith(prefix) and not is_internal_topic(n)
+    ]
+    snapshot = admin.snapshot(names)
+    fragment = []
+    for name in sorted(names):
+        topic = snapshot.topics[name]
+        entry: dict[str, Any] = {
+            "name": name,
+            "partitions": topic.partition_count,
+            "replication_factor": topic.replication_factor,
+        }
+        overrides = {
+            key: (
+                int(c.value) if c.value is not None and c.value.lstrip("-").isdigit() else c.value
+            )
+            for key, c in sorted(topic.configs.items())
+            if c.is_override
+        }
+        if overrides:
+            entry["config"] = overrides
+        fragment.append(entry)
+    if state.output is OutputFormat.json:
+        state.print_json({"topics": fragment})
+        return
+    text = yaml.safe_dump({"topics": fragment}, sort_keys=False, default_flow_style=False)
+    typer.echo(f"# imported from {state.settings().bootstrap_servers}: {len(fragment)} topics")
+    typer.echo(text, nl=False)
+
+
+class _Busy:
+    """A spinner on stderr for people; silent in JSON mode. Also an ApplyProgress callback."""
+
+    def __init__(self, state: AppState, enabled: bool, message: str) -> None:
+        self._status = state.err_console().status(message) if enabled else None
+        self._message = message
+
+    def __enter__(self) -> _Busy:
+        if self._status is not None:
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if self._status is not None:
+            self._status.update(f"{step}: {done}/{total}")
+
+
+def _busy(state: AppState, output: OutputFormat | None, message: str) -> _Busy:
+    enabled = state.output_format(output) is OutputFormat.table and state.err_console().is_terminal
+    return _Busy(state, enabled, message)
+
+
+__all__ = ["ConfigError", "RefusedError", "app"]

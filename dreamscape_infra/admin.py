@@ -1,0 +1,514 @@
+"""The Kafka cluster, behind the small `KafkaAdmin` Protocol.
+
+`ConfluentAdmin` is the only code that touches confluent_kafka's AdminClient; it copies what it
+learns into the frozen values below. Every call is batched: reading the cluster for a plan is one
+metadata request plus one DescribeConfigs per chunk of topics, whatever the number of topics.
+Errors become `EnvironmentFailure` (unreachable, authentication) or per-topic `ActionResult`s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from dreamscape_infra.errors import EnvironmentFailure
+
+if TYPE_CHECKING:
+    from dreamscape_infra.settings import ConnectionSettings
+
+ConfigSourceName = Literal[
+    "topic", "broker", "broker-default", "static-broker", "default", "unknown"
+]
+
+INTERNAL_PREFIXES = ("__", "_confluent")
+INTERNAL_NAMES = ("_schemas",)
+
+# Kafka limits one request's size; chunking keeps 2,000 topics to a handful of round trips.
+CHUNK = 500
+
+_log = logging.getLogger("dreamscape_infra.kafka")
+_log.addHandler(logging.NullHandler())
+
+
+def is_internal_topic(name: str) -> bool:
+    """Topics we never touch, whatever the flags: `__*`, `_schemas`, `_confluent*`."""
+    return name.startswith(INTERNAL_PREFIXES) or name in INTERNAL_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerInfo:
+    id: int
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    cluster_id: str | None
+    controller_id: int | None
+    brokers: tuple[BrokerInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionInfo:
+    id: int
+    leader: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEntryState:
+    """One effective config value of a topic and where it comes from."""
+
+    value: str | None
+    source: ConfigSourceName
+    sensitive: bool = False
+    read_only: bool = False
+
+    @property
+    def is_override(self) -> bool:
+        """Set on the topic itself (not inherited from the broker or Kafka's default)."""
+        return self.source == "topic"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    """A topic as the cluster reports it."""
+
+    name: str
+    partitions: tuple[PartitionInfo, ...]
+    configs: Mapping[str, ConfigEntryState] = field(default_factory=dict)
+
+    @property
+    def partition_count(self) -> int:
+        return len(self.partitions)
+
+    @property
+    def replication_factor(self) -> int:
+        """Measured from the replica lists (not the ISR): the most common length."""
+        lengths = [len(p.replicas) for p in self.partitions]
+        if not lengths:
+            return 0
+        return max(set(lengths), key=lambda n: (lengths.count(n), n))
+
+    @property
+    def under_replicated(self) -> tuple[int, ...]:
+        return tuple(p.id for p in self.partitions if len(p.isr) < len(p.replicas))
+
+    @property
+    def internal(self) -> bool:
+        return is_internal_topic(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSnapshot:
+    """All topic names with partitions, and configs for the topics that were asked for."""
+
+    topics: Mapping[str, TopicState]
+    broker_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewTopicRequest:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigOp:
+    key: str
+    op: Literal["set", "delete"]
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The broker's answer for one topic: ok, or an error code and message."""
+
+    ok: bool
+    error_code: str | None = None
+    message: str | None = None
+
+
+OK = ActionResult(ok=True)
+
+
+class KafkaAdmin(Protocol):
+    """What the rest of the code may ask of a Kafka cluster. Fakes implement this too."""
+
+    def describe_cluster(self) -> ClusterInfo:
+        """Brokers and controller; raises EnvironmentFailure when unreachable."""
+        ...
+
+    def snapshot(self, config_topics: Iterable[str]) -> ClusterSnapshot:
+        """Every topic with its partitions; configs for those of `config_topics` that exist."""
+        ...
+
+    def create_topics(
+        self, topics: Sequence[NewTopicRequest], *, validate_only: bool
+    ) -> dict[str, ActionResult]: ...
+
+    def create_partitions(
+        self, counts: Mapping[str, int], *, validate_only: bool
+    ) -> dict[str, ActionResult]: ...
+
+    def alter_configs(
+        self, changes: Mapping[str, Sequence[ConfigOp]], *, validate_only: bool
+    ) -> dict[str, ActionResult]: ...
+
+    def delete_topics(self, names: Sequence[str]) -> dict[str, ActionResult]: ...
+
+    def wait_for_topics(self, names: Sequence[str], timeout_s: float) -> set[str]:
+        """Block until `names` show in metadata with leaders; returns those still missing."""
+        ...
+
+    def groups_with_offsets(self, topics: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """For each topic, the consumer groups that have committed offsets on it."""
+        ...
+
+    def latest_timestamps(self, topics: Sequence[str]) -> dict[str, int | None]:
+        """For each topic, the newest message timestamp in ms (None when empty)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+_SOURCES: dict[str, ConfigSourceName] = {
+    "DYNAMIC_TOPIC_CONFIG": "topic",
+    "DYNAMIC_BROKER_CONFIG": "broker",
+    "DYNAMIC_DEFAULT_BROKER_CONFIG": "broker-default",
+    "STATIC_BROKER_CONFIG": "static-broker",
+    "DEFAULT_CONFIG": "default",
+}
+
+
+def _source_name(raw: Any) -> ConfigSourceName:
+    """librdkafka reports the source as an int (ConfigSource value) or as the enum itself."""
+    from confluent_kafka.admin import ConfigSource
+
+    try:
+        name = ConfigSource(raw).name if isinstance(raw, int) else str(raw.name)
+    except (ValueError, AttributeError):
+        return "unknown"
+    return _SOURCES.get(name, "unknown")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ConfluentAdmin:
+    """KafkaAdmin over confluent_kafka's AdminClient. One client per run, reused for all calls."""
+
+    def __init__(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        self._brokers = settings.bootstrap_servers
+        self._timeout = timeout_s
+        self._last_error: tuple[str, str] | None = None
+        config = settings.client_config()
+        config.update(
+            {
+                "error_cb": self._on_error,
+                "logger": _log,
+                "socket.connection.setup.timeout.ms": int(timeout_s * 1000),
+            }
+        )
+        try:
+            self._client: Any = AdminClient(config)
+        except Exception as exc:  # KafkaException for an invalid client config
+            raise EnvironmentFailure(
+                f"cannot create a Kafka client: {_safe(exc)}",
+                hint="check the KAFKA_* variables (`dreamscape-infra config`)",
+            ) from None
+        del config
+
+    def _on_error(self, error: Any) -> None:
+        self._last_error = (str(error.name()), str(error.str()))
+
+    def _unreachable(self) -> EnvironmentFailure:
+        if self._last_error is not None:
+            name, text = self._last_error
+            if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
+                return EnvironmentFailure(
+                    f"Kafka refused authentication at {self._brokers}: {text}",
+                    hint="check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
+                )
+            if "SSL" in text or "ssl" in text:
+                return EnvironmentFailure(
+                    f"TLS handshake with Kafka at {self._brokers} failed: {text}",
+                    hint="check KAFKA_SSL and KAFKA_SSL_CA_LOCATION",
+                )
+        return EnvironmentFailure(
+            f"Kafka is not reachable at {self._brokers} (waited {self._timeout:g}s)",
+            hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
+        )
+
+    def _metadata(self, timeout_s: float | None = None) -> Any:
+        from confluent_kafka import KafkaException
+
+        try:
+            return self._client.list_topics(timeout=timeout_s or self._timeout)
+        except KafkaException:
+            raise self._unreachable() from None
+
+    def describe_cluster(self) -> ClusterInfo:
+        from confluent_kafka import KafkaException
+
+        try:
+            result = self._client.describe_cluster(request_timeout=self._timeout).result(
+                timeout=self._timeout + 1
+            )
+        except (KafkaException, TimeoutError):
+            raise self._unreachable() from None
+        controller = result.controller.id if result.controller is not None else None
+        brokers = tuple(
+            sorted((BrokerInfo(n.id, n.host, n.port) for n in result.nodes), key=lambda b: b.id)
+        )
+        return ClusterInfo(result.cluster_id, controller, brokers)
+
+    def snapshot(self, config_topics: Iterable[str]) -> ClusterSnapshot:
+        metadata = self._metadata()
+        topics: dict[str, TopicState] = {}
+        for name, meta in metadata.topics.items():
+            if meta.error is not None and not meta.partitions:
+                continue
+            partitions = tuple(
+                sorted(
+                    (
+                        PartitionInfo(p.id, p.leader, tuple(p.replicas), tuple(p.isrs))
+                        for p in meta.partitions.values()
+                    ),
+                    key=lambda p: p.id,
+                )
+            )
+            topics[name] = TopicState(name=name, partitions=partitions)
+        wanted = sorted({n for n in config_topics if n in topics})
+        for name, configs in self._describe_configs(wanted).items():
+            topics[name] = TopicState(name, topics[name].partitions, configs)
+        return ClusterSnapshot(topics=topics, broker_count=len(metadata.brokers))
+
+    def _describe_configs(self, names: Sequence[str]) -> dict[str, dict[str, ConfigEntryState]]:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import ConfigResource, ResourceType
+
+        out: dict[str, dict[str, ConfigEntryState]] = {}
+        for chunk in _chunks(names):
+            resources = [ConfigResource(ResourceType.TOPIC, n) for n in chunk]
+            futures = self._client.describe_configs(resources, request_timeout=self._timeout)
+            for resource, future in futures.items():
+                try:
+                    entries = future.result()
+                except KafkaException as exc:
+                    if _code_name(exc) == "UNKNOWN_TOPIC_OR_PART":
+                        continue  # deleted between metadata and describe: treat as absent
+                    raise EnvironmentFailure(
+                        f"cannot read the configs of topic {resource.name}: {_safe(exc)}"
+                    ) from None
+                out[resource.name] = {
+                    key: ConfigEntryState(
+                        value=None if entry.is_sensitive else entry.value,
+                        source=_source_name(entry.source),
+                        sensitive=bool(entry.is_sensitive),
+                        read_only=bool(entry.is_read_only),
+                    )
+                    for key, entry in entries.items()
+                }
+        return out
+
+    def _collect(self, futures: Mapping[Any, Any], key: Any = None) -> dict[str, ActionResult]:
+        from confluent_kafka import KafkaException
+
+        results: dict[str, ActionResult] = {}
+        for item, future in futures.items():
+            name = key(item) if key is not None else item
+            try:
+                future.result(timeout=self._timeout * 3)
+                results[name] = OK
+            except KafkaException as exc:
+                results[name] = ActionResult(False, _code_name(exc), _safe(exc))
+            except TimeoutError:
+                results[name] = ActionResult(False, "_TIMED_OUT", "the broker did not answer")
+        return results
+
+    def create_topics(
+        self, topics: Sequence[NewTopicRequest], *, validate_only: bool
+    ) -> dict[str, ActionResult]:
+        from confluent_kafka.admin import NewTopic
+
+        results: dict[str, ActionResult] = {}
+        for chunk in _chunks(list(topics)):
+            new = [
+                NewTopic(t.name, t.partitions, t.replication_factor, config=dict(t.configs))
+                for t in chunk
+            ]
+            futures = self._client.create_topics(
+                new,
+                validate_only=validate_only,
+                operation_timeout=self._timeout,
+                request_timeout=self._timeout,
+            )
+            results.update(self._collect(futures))
+        return results
+
+    def create_partitions(
+        self, counts: Mapping[str, int], *, validate_only: bool
+    ) -> dict[str, ActionResult]:
+        from confluent_kafka.admin import NewPartitions
+
+        results: dict[str, ActionResult] = {}
+        for chunk in _chunks(sorted(counts)):
+            new = [NewPartitions(name, counts[name]) for name in chunk]
+            futures = self._client.create_partitions(
+                new,
+                validate_only=validate_only,
+                operation_timeout=self._timeout,
+                request_timeout=self._timeout,
+            )
+            results.update(self._collect(futures))
+        return results
+
+    def alter_configs(
+        self, changes: Mapping[str, Sequence[ConfigOp]], *, validate_only: bool
+    ) -> dict[str, ActionResult]:
+        from confluent_kafka.admin import (
+            AlterConfigOpType,
+            ConfigEntry,
+            ConfigResource,
+            ResourceType,
+        )
+
+        results: dict[str, ActionResult] = {}
+        for chunk in _chunks(sorted(changes)):
+            resources = []
+            for name in chunk:
+                entries = [
+                    ConfigEntry(
+                        op.key,
+                        op.value if op.op == "set" else None,
+                        incremental_operation=(
+                            AlterConfigOpType.SET if op.op == "set" else AlterConfigOpType.DELETE
+                        ),
+                    )
+                    for op in changes[name]
+                ]
+                resources.append(
+                    ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries)
+                )
+            futures = self._client.incremental_alter_configs(
+                resources, validate_only=validate_only, request_timeout=self._timeout
+            )
+            results.update(self._collect(futures, key=lambda r: r.name))
+        return results
+
+    def delete_topics(self, names: Sequence[str]) -> dict[str, ActionResult]:
+        safe = [n for n in names if not is_internal_topic(n)]  # belt and braces
+        if not safe:
+            return {}
+        futures = self._client.delete_topics(
+            list(safe), operation_timeout=self._timeout, request_timeout=self._timeout
+        )
+        return self._collect(futures)
+
+    def wait_for_topics(self, names: Sequence[str], timeout_s: float) -> set[str]:
+        pending = set(names)
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while pending:
+            metadata = self._metadata()
+            for name in list(pending):
+                meta = metadata.topics.get(name)
+                if (
+                    meta is not None
+                    and meta.error is None
+                    and meta.partitions
+                    and all(p.leader >= 0 for p in meta.partitions.values())
+                ):
+                    pending.discard(name)
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        return pending
+
+    def groups_with_offsets(self, topics: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException
+
+        wanted = set(topics)
+        found: dict[str, set[str]] = {t: set() for t in topics}
+        try:
+            listing = self._client.list_consumer_groups(request_timeout=self._timeout).result()
+        except KafkaException:
+            raise self._unreachable() from None
+        group_ids = sorted(g.group_id for g in listing.valid)
+        for group_id in group_ids:  # the protocol asks per group, not per topic
+            futures = self._client.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group_id)], request_timeout=self._timeout
+            )
+            for future in futures.values():
+                try:
+                    result = future.result()
+                except KafkaException:
+                    continue
+                for tp in result.topic_partitions or []:
+                    if tp.topic in wanted and tp.offset >= 0:
+                        found[tp.topic].add(group_id)
+        return {t: tuple(sorted(g)) for t, g in found.items()}
+
+    def latest_timestamps(self, topics: Sequence[str]) -> dict[str, int | None]:
+        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka.admin import OffsetSpec
+
+        metadata = self._metadata()
+        request = {
+            TopicPartition(t, p): OffsetSpec.max_timestamp()  # type: ignore[no-untyped-call]
+            for t in topics
+            if t in metadata.topics
+            for p in metadata.topics[t].partitions
+        }
+        newest: dict[str, int | None] = dict.fromkeys(topics)
+        if not request:
+            return newest
+        futures = self._client.list_offsets(request, request_timeout=self._timeout)
+        for tp, future in futures.items():
+            try:
+                info = future.result()
+            except KafkaException:
+                continue
+            if info.timestamp is not None and info.timestamp >= 0:
+                current = newest.get(tp.topic)
+                newest[tp.topic] = max(current or 0, int(info.timestamp))
+        return newest
+
+    def close(self) -> None:
+        """AdminClient has no close; drop our reference so librdkafka can shut down."""
+        self._client = _Closed()
+
+
+class _Closed:
+    """Stands in for the AdminClient after close(): any use is a bug."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("the Kafka admin client was closed")
+
+
+def _code_name(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if args and hasattr(args[0], "name"):
+        return str(args[0].name())
+    return exc.__class__.__name__
+
+
+def _safe(exc: BaseException) -> str:
+    """The broker's message only: a KafkaError's str(), never a repr with client config."""
+    args = getattr(exc, "args", ())
+    if args and hasattr(args[0], "str"):
+        return str(args[0].str())
+    return exc.__class__.__name__

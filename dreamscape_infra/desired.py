@@ -1,0 +1,492 @@
+"""topics.yaml -> the desired state, validated strictly and resolved for one environment.
+
+`load_desired(path, env)` is pure apart from reading the file. It collects *every* problem
+before raising one `ConfigError`, each problem located as `FILE:LINE: topics[7].config.x: ...`.
+Config values are normalised to Kafka's string form here, once, so the planner compares
+strings that mean the same thing only when they are equal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dreamscape_infra.errors import ConfigError
+from dreamscape_infra.kafka_configs import (
+    TOPIC_CONFIGS,
+    ConfigValueError,
+    normalize_config_value,
+    parse_duration_ms,
+)
+from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, format_path, parse_yaml
+
+# --- the file's structure (also the source of `topics schema`) -------------------------------
+
+_KAFKA_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
+_SEGMENT = r"[a-z][a-z0-9_-]*"
+MAX_TOPIC_NAME = 249
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DefaultsModel(_Strict):
+    """Partitions, replication factor and topic configs applied unless a topic overrides them."""
+
+    partitions: int | None = Field(None, ge=1, le=100_000)
+    replication_factor: int | None = Field(None, ge=1, le=32)
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Kafka topic-level configs, e.g. retention.ms (7d or 604800000).",
+    )
+
+
+class DomainModel(_Strict):
+    """A business domain: the second segment of its topics' names."""
+
+    owner: str = Field(description="The service that owns (produces) the domain's topics.")
+    description: str | None = None
+
+
+class TopicModel(_Strict):
+    """One topic, named dreamscape.<domain>.<event>[.<sub-event>]."""
+
+    name: str
+    partitions: int | None = Field(None, ge=1, le=100_000)
+    replication_factor: int | None = Field(None, ge=1, le=32)
+    config: dict[str, Any] = Field(default_factory=dict)
+    keyed: bool = Field(
+        False,
+        description="Messages are keyed, so adding partitions remaps keys (needs a flag).",
+    )
+    owner: str | None = Field(None, description="Overrides the domain's owner.")
+    description: str | None = None
+
+
+class TopicOverrideModel(_Strict):
+    """An environment's override for one topic."""
+
+    partitions: int | None = Field(None, ge=1, le=100_000)
+    replication_factor: int | None = Field(None, ge=1, le=32)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnvironmentModel(_Strict):
+    """A named overlay, selected with --env or DREAMSCAPE_ENV."""
+
+    description: str | None = None
+    defaults: DefaultsModel = Field(default_factory=DefaultsModel)
+    topics: dict[str, TopicOverrideModel] = Field(default_factory=dict)
+
+
+class GroupModel(_Strict):
+    """A consumer group, named dreamscape-<service>-group."""
+
+    name: str
+    service: str
+    topics: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class SettingsModel(_Strict):
+    """How sync behaves."""
+
+    strict_configs: bool = Field(
+        False, description="Delete topic-level overrides that topics.yaml does not declare."
+    )
+    prune_max_deletes: int = Field(10, ge=1, description="At most this many deletions per run.")
+    prune_min_idle: str | int = Field(
+        "1h",
+        description="--prune refuses topics with messages newer than this (e.g. 1h, 7d).",
+    )
+
+
+class TopicsFileModel(_Strict):
+    """The whole of topics.yaml."""
+
+    version: Literal[1] = 1
+    prefix: str = Field("dreamscape.", description="The managed prefix; others are ignored.")
+    defaults: DefaultsModel = Field(default_factory=DefaultsModel)
+    settings: SettingsModel = Field(default_factory=SettingsModel)
+    domains: dict[str, DomainModel]
+    topics: list[TopicModel]
+    consumer_groups: list[GroupModel] = Field(default_factory=list)
+    environments: dict[str, EnvironmentModel] = Field(default_factory=dict)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of topics.yaml, for editors (yaml-language-server)."""
+    schema = TopicsFileModel.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dreamscape-infra topics.yaml"
+    return schema
+
+
+# --- the resolved desired state -------------------------------------------------------------
+
+FALLBACK_PARTITIONS = 3
+FALLBACK_REPLICATION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic as it should exist on the cluster."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: Mapping[str, str]
+    domain: str
+    owner: str
+    keyed: bool = False
+    description: str | None = None
+
+    @property
+    def compacted(self) -> bool:
+        return "compact" in self.configs.get("cleanup.policy", "").split(",")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """A consumer group and the topics it reads."""
+
+    name: str
+    service: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """Everything topics.yaml declares, resolved for one environment."""
+
+    topics: tuple[TopicSpec, ...]
+    groups: tuple[GroupSpec, ...]
+    domains: Mapping[str, str]  # domain -> owner
+    prefix: str
+    environment: str | None
+    environments: tuple[str, ...]
+    strict_configs: bool = False
+    prune_max_deletes: int = 10
+    prune_min_idle_ms: int = 3_600_000
+    source: str = "topics.yaml"
+    topic_index: Mapping[str, TopicSpec] = field(default_factory=dict, compare=False)
+
+    def topic(self, name: str) -> TopicSpec | None:
+        return self.topic_index.get(name)
+
+    def is_managed_name(self, name: str) -> bool:
+        return name.startswith(self.prefix)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self, source: str, doc: YamlDocument | None) -> None:
+        self.source = source
+        self.doc = doc
+        self.items: list[str] = []
+
+    def add(self, path: Path, message: str) -> None:
+        line = self.doc.line_of(path) if self.doc is not None else None
+        where = f"{self.source}:{line}" if line else self.source
+        self.items.append(f"{where}: {format_path(path)}: {message}")
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _pydantic_problems(exc: ValidationError, problems: _Problems) -> None:
+    for error in exc.errors():
+        loc: Path = tuple(error["loc"])
+        kind = error["type"]
+        if kind == "extra_forbidden" and loc:
+            parent, key = loc[:-1], str(loc[-1])
+            choices = _known_keys_at(parent)
+            problems.add(parent, f"unknown key '{key}'{_suggest(key, choices)}")
+        elif kind == "missing":
+            problems.add(loc[:-1], f"missing required key '{loc[-1]}'")
+        else:
+            value = error.get("input")
+            shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+            problems.add(loc, f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}")
+
+
+_MODEL_AT_DEPTH: dict[str, type[BaseModel]] = {
+    "defaults": DefaultsModel,
+    "settings": SettingsModel,
+    "topics": TopicModel,
+    "consumer_groups": GroupModel,
+    "domains": DomainModel,
+}
+
+
+def _known_keys_at(path: Path) -> list[str]:
+    model: type[BaseModel] = TopicsFileModel
+    if path:
+        model = _MODEL_AT_DEPTH.get(str(path[0]), TopicsFileModel)
+        if path[0] == "environments":
+            model = (
+                EnvironmentModel
+                if len(path) == 2
+                else (
+                    DefaultsModel
+                    if len(path) >= 3 and path[2] == "defaults"
+                    else TopicOverrideModel
+                )
+            )
+    return list(model.model_fields)
+
+
+def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if key not in TOPIC_CONFIGS:
+            problems.add(path, f"unknown topic config '{key}'{_suggest(key, list(TOPIC_CONFIGS))}")
+            continue
+        try:
+            out[key] = normalize_config_value(key, value)
+        except ConfigValueError as exc:
+            problems.add((*path, key), str(exc))
+    return out
+
+
+def read_topics_file(path: str | FsPath) -> tuple[TopicsFileModel, YamlDocument]:
+    """Read and structurally validate the file. Raises ConfigError with every problem."""
+    source = str(path)
+    file = FsPath(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{source}: file not found"],
+            hint="pass --topics-file or set DREAMSCAPE_TOPICS_FILE",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{source}: cannot read: {exc.__class__.__name__}"]) from None
+    try:
+        doc = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        where = f"{source}:{exc.line}" if exc.line else source
+        raise ConfigError([f"{where}: {exc.message}"]) from None
+    if doc.data is None:
+        raise ConfigError([f"{source}: the file is empty"])
+    if not isinstance(doc.data, dict):
+        raise ConfigError([f"{source}:1: the top level must be a mapping"])
+    problems = _Problems(source, doc)
+    try:
+        model = TopicsFileModel.model_validate(doc.data)
+    except ValidationError as exc:
+        _pydantic_problems(exc, problems)
+        raise ConfigError(problems.items) from None
+    return model, doc
+
+
+def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredState:
+    """Load topics.yaml and resolve it for `environment` (None: the base declarations).
+
+    Guarantees: every TopicSpec has a valid, conventional, unique name in a declared domain,
+    partitions and RF >= 1, only known configs in Kafka's string form, and
+    min.insync.replicas <= RF — in this and in every other declared environment.
+    """
+    model, doc = read_topics_file(path)
+    problems = _Problems(str(path), doc)
+    if environment is not None and environment not in model.environments:
+        declared = ", ".join(model.environments) or "none"
+        raise ConfigError(
+            [f"--env/DREAMSCAPE_ENV: unknown environment '{environment}' (declared: {declared})"]
+        )
+    _check_names(model, problems)
+    base_cfg = _normalise_configs(model.defaults.config, ("defaults", "config"), problems)
+    topic_cfgs = [
+        _normalise_configs(t.config, ("topics", i, "config"), problems)
+        for i, t in enumerate(model.topics)
+    ]
+    env_cfgs: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]] = {}
+    declared_topics = {t.name for t in model.topics}
+    for env_name, env in model.environments.items():
+        env_path: Path = ("environments", env_name)
+        defaults_cfg = _normalise_configs(
+            env.defaults.config, (*env_path, "defaults", "config"), problems
+        )
+        overrides: dict[str, dict[str, str]] = {}
+        for topic_name, override in env.topics.items():
+            if topic_name not in declared_topics:
+                problems.add(
+                    (*env_path, "topics", topic_name),
+                    f"overrides undeclared topic '{topic_name}'"
+                    f"{_suggest(topic_name, sorted(declared_topics))}",
+                )
+            overrides[topic_name] = _normalise_configs(
+                override.config, (*env_path, "topics", topic_name, "config"), problems
+            )
+        env_cfgs[env_name] = (defaults_cfg, overrides)
+
+    min_idle_ms = 3_600_000
+    try:
+        min_idle_ms = parse_duration_ms(str(model.settings.prune_min_idle))
+    except ConfigValueError as exc:
+        problems.add(("settings", "prune_min_idle"), str(exc))
+
+    resolved: dict[str | None, tuple[TopicSpec, ...]] = {}
+    for overlay in (None, *model.environments):
+        resolved[overlay] = _resolve(model, overlay, base_cfg, topic_cfgs, env_cfgs, problems)
+
+    if problems.items:
+        raise ConfigError(problems.items)
+    topics = resolved[environment]
+    return DesiredState(
+        topics=topics,
+        groups=tuple(GroupSpec(g.name, g.service, tuple(g.topics)) for g in model.consumer_groups),
+        domains={name: d.owner for name, d in model.domains.items()},
+        prefix=model.prefix,
+        environment=environment,
+        environments=tuple(model.environments),
+        strict_configs=model.settings.strict_configs,
+        prune_max_deletes=model.settings.prune_max_deletes,
+        prune_min_idle_ms=min_idle_ms,
+        source=str(path),
+        topic_index={t.name: t for t in topics},
+    )
+
+
+def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
+    prefix = model.prefix
+    convention = re.compile(rf"^{re.escape(prefix)}({_SEGMENT})(\.{_SEGMENT}){{1,}}$")
+    seen: dict[str, int] = {}
+    collisions: dict[str, int] = {}
+    for index, topic in enumerate(model.topics):
+        path: Path = ("topics", index, "name")
+        name = topic.name
+        if name in (".", "..") or not name:
+            problems.add(path, f"'{name}' is not a valid Kafka topic name")
+            continue
+        if len(name) > MAX_TOPIC_NAME:
+            problems.add(path, f"name is {len(name)} characters; Kafka allows {MAX_TOPIC_NAME}")
+        if not _KAFKA_NAME_RE.match(name):
+            problems.add(
+                path, f"'{name}' has characters Kafka forbids (allowed: a-z A-Z 0-9 . _ -)"
+            )
+            continue
+        if name in seen:
+            problems.add(path, f"duplicate topic '{name}' (also topics[{seen[name]}])")
+            continue
+        seen[name] = index
+        metric = name.replace(".", "_")
+        if metric in collisions:
+            other = model.topics[collisions[metric]].name
+            problems.add(
+                path,
+                f"'{name}' collides with '{other}' (topics[{collisions[metric]}]) once '.' "
+                "becomes '_' in Kafka's metric names",
+            )
+        else:
+            collisions[metric] = index
+        match = convention.match(name)
+        if match is None:
+            problems.add(
+                path,
+                f"'{name}' breaks the convention {prefix}<domain>.<event>[.<sub-event>] "
+                "(lower-case segments)",
+            )
+            continue
+        domain = match.group(1)
+        if domain not in model.domains:
+            problems.add(
+                path,
+                f"domain '{domain}' is not declared under domains"
+                f"{_suggest(domain, list(model.domains))}",
+            )
+
+    group_names: dict[str, int] = {}
+    for index, group in enumerate(model.consumer_groups):
+        gpath: Path = ("consumer_groups", index)
+        expected = f"dreamscape-{group.service}-group"
+        if group.name in group_names:
+            problems.add((*gpath, "name"), f"duplicate consumer group '{group.name}'")
+        group_names[group.name] = index
+        if group.name != expected:
+            problems.add(
+                (*gpath, "name"),
+                f"'{group.name}' breaks the convention dreamscape-<service>-group "
+                f"(expected '{expected}' for service '{group.service}')",
+            )
+        for t_index, topic_name in enumerate(group.topics):
+            if topic_name not in seen:
+                problems.add(
+                    (*gpath, "topics", t_index),
+                    f"reads undeclared topic '{topic_name}'{_suggest(topic_name, list(seen))}",
+                )
+
+
+def _resolve(
+    model: TopicsFileModel,
+    env_name: str | None,
+    base_cfg: dict[str, str],
+    topic_cfgs: list[dict[str, str]],
+    env_cfgs: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]],
+    problems: _Problems,
+) -> tuple[TopicSpec, ...]:
+    env = model.environments[env_name] if env_name is not None else None
+    env_defaults_cfg, env_overrides_cfg = env_cfgs.get(env_name or "", ({}, {}))
+    specs: list[TopicSpec] = []
+    for index, topic in enumerate(model.topics):
+        override = env.topics.get(topic.name) if env is not None else None
+        partitions = _first(
+            override.partitions if override else None,
+            topic.partitions,
+            env.defaults.partitions if env else None,
+            model.defaults.partitions,
+            FALLBACK_PARTITIONS,
+        )
+        rf = _first(
+            override.replication_factor if override else None,
+            topic.replication_factor,
+            env.defaults.replication_factor if env else None,
+            model.defaults.replication_factor,
+            FALLBACK_REPLICATION,
+        )
+        configs = {
+            **base_cfg,
+            **env_defaults_cfg,
+            **topic_cfgs[index],
+            **env_overrides_cfg.get(topic.name, {}),
+        }
+        min_isr = configs.get("min.insync.replicas")
+        if min_isr is not None and min_isr.isdigit() and int(min_isr) > rf:
+            where = f" in environment '{env_name}'" if env_name else ""
+            problems.add(
+                ("topics", index),
+                f"min.insync.replicas ({min_isr}) is greater than the replication factor "
+                f"({rf}){where}",
+            )
+        domain = topic.name[len(model.prefix) :].split(".", 1)[0]
+        owner = topic.owner or (model.domains[domain].owner if domain in model.domains else "")
+        spec = TopicSpec(
+            name=topic.name,
+            partitions=partitions,
+            replication_factor=rf,
+            configs=dict(sorted(configs.items())),
+            domain=domain,
+            owner=owner,
+            keyed=topic.keyed,
+            description=topic.description,
+        )
+        specs.append(spec)
+    return tuple(sorted(specs, key=lambda s: s.name))
+
+
+def _first(*values: int | None) -> int:
+    for value in values:
+        if value is not None:
+            return value
+    raise AssertionError("unreachable: the fallback is never None")
