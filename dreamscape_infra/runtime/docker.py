@@ -448,9 +448,11 @@ class DockerComposeRuntime:
         compose_file = self.compose_file
         self._preflight()
         client = self._client(compose_file, profiles)
+        # compose ps only lists the active profiles' services: ask with all of them
+        every_profile = self._client(compose_file, PROFILES)
         services = [*CORE_SERVICES, *(s for p in profiles for s in PROFILE_SERVICES[p])]
 
-        before = {s.name: s for s in self._statuses(client)}
+        before = {s.name: s for s in self._statuses(every_profile)}
         already_running = all(
             before[s].state == "running" and before[s].health in ("healthy", "none")
             for s in services
@@ -481,7 +483,7 @@ class DockerComposeRuntime:
                 "once Kafka is healthy"
             )
         return UpResult(
-            status=self._stack_status(client),
+            status=self._stack_status(every_profile),
             already_running=already_running,
             notes=tuple(notes),
         )
