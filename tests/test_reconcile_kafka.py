@@ -85,7 +85,7 @@ def admin_for(cluster: Any) -> ConfluentAdmin:
     return ConfluentAdmin(cluster.settings)
 
 
-SEED = [
+SEED: list[dict[str, Any]] = [
     {"name": "user.created", "keyed": True},
     {"name": "user.deleted", "config": {"retention.ms": "30d", "cleanup.policy": "delete"}},
     {"name": "pay.done", "partitions": 3, "config": {"compression.type": "lz4"}},
