@@ -1,0 +1,29 @@
+"""The shipped JSON Schema matches the code, and the shipped topics.yaml points editors at it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dreamscape_infra.desired import json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_schema_is_current() -> None:
+    shipped = json.loads((ROOT / "docs" / "topics.schema.json").read_text())
+    assert shipped == json_schema(), "run: dreamscape-infra topics schema > docs/topics.schema.json"
+
+
+def test_topics_yaml_first_line_points_at_the_schema() -> None:
+    first = (ROOT / "topics.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./docs/topics.schema.json"
+
+
+def test_schema_forbids_unknown_keys_and_requires_topics() -> None:
+    schema = json_schema()
+    assert schema["additionalProperties"] is False
+    assert {"domains", "topics"} <= set(schema["required"])
+    topic = schema["$defs"]["TopicModel"]
+    assert topic["additionalProperties"] is False
+    assert topic["required"] == ["name"]
