@@ -272,6 +272,13 @@ def test_up_rejects_unknown_profile_before_calling_docker(shim: Shim) -> None:
     assert shim.calls() == []
 
 
+@pytest.mark.parametrize("options", [UpOptions(kraft=True), UpOptions(brokers=3)])
+def test_up_rejects_local_only_options(shim: Shim, options: UpOptions) -> None:
+    with pytest.raises(ConfigError, match="apply to --runtime local only"):
+        runtime().up(options, no_progress)
+    assert shim.calls() == []
+
+
 def test_down_reaches_every_profile_and_keeps_volumes(shim: Shim) -> None:
     shim.ps_output([ps_entry("kafka"), ps_entry("kafka-ui"), ps_entry("zookeeper", "exited", "")])
     progress = Progress()

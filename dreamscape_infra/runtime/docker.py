@@ -445,6 +445,13 @@ class DockerComposeRuntime:
         Without it, returns once the containers are started and leaves topic-init out.
         """
         profiles = _check_profiles(options.profiles)
+        if options.kraft or options.brokers != 1:
+            raise ConfigError(
+                [
+                    "--kraft and --brokers apply to --runtime local only: "
+                    "the docker stack runs one broker with ZooKeeper"
+                ]
+            )
         compose_file = self.compose_file
         self._preflight()
         client = self._client(compose_file, profiles)
