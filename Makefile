@@ -14,7 +14,7 @@ compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 	bash scripts/install-compose.sh
 
 run: install kafka-dist  ## set up everything and start Kafka with all topics
-	dreamscape-infra up --runtime auto
+	$(PY) -m dreamscape_infra up --runtime auto
 
 test: install kafka-dist compose-bin  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
