@@ -311,3 +311,16 @@ def test_environment_failure_message_carries_no_secret() -> None:
     result = runner.invoke(app, ["--verbose", "--topics-file", TOPICS, "topics", "plan"], obj=state)
     assert result.exit_code == 4
     assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_bug_is_one_line_exit_1_and_traceback_only_with_verbose(verbose: bool) -> None:
+    def factory(settings: ConnectionSettings) -> FakeAdmin:
+        raise RuntimeError("boom")
+
+    state = AppState(admin_factory=factory, environ={}, interactive=False)
+    args = ["--verbose"] if verbose else []
+    result = runner.invoke(app, [*args, "--topics-file", TOPICS, "topics", "plan"], obj=state)
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: boom" in result.stderr
+    assert ("Traceback" in result.stderr) is verbose

@@ -17,7 +17,13 @@ import typer.core
 
 from dreamscape_infra import __version__
 from dreamscape_infra.cli.state import AppState, OutputFormat, get_state
-from dreamscape_infra.errors import EXIT_CODE_HELP, ConfigError, EnvironmentFailure, InfraError
+from dreamscape_infra.errors import (
+    EXIT_CODE_HELP,
+    ConfigError,
+    EnvironmentFailure,
+    ExitCode,
+    InfraError,
+)
 
 
 class _ErrorHandlingGroup(typer.core.TyperGroup):
@@ -34,6 +40,18 @@ class _ErrorHandlingGroup(typer.core.TyperGroup):
         except (KeyboardInterrupt, typer.Abort):
             typer.echo("Aborted.", err=True)
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")):
+                raise  # Exit, usage errors: Typer's own handling and exit codes
+            state = ctx.find_object(AppState)
+            if state is not None and state.verbose:
+                typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(a bug; rerun with --verbose and report it)",
+                err=True,
+            )
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
 def _report(exc: InfraError, *, verbose: bool, state: AppState | None) -> None:
