@@ -1,0 +1,185 @@
+"""CLI tests of the commands that need no cluster: topics validate/show/schema, --version.
+
+Each bad topics file of test_desired.BAD_FILES must exit 3 with its location on stderr, one
+line per problem, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from dreamscape_infra import __version__
+from dreamscape_infra.cli import app
+from dreamscape_infra.cli.state import AppState
+from tests.test_desired import BAD_FILES, HEAD, SHIPPED, TWO_TOPICS, BadFile, write_topics
+
+runner = CliRunner()
+
+
+def invoke(*args: str, environ: dict[str, str] | None = None) -> Result:
+    result = runner.invoke(app, list(args), obj=AppState(environ=environ or {}))
+    assert "Traceback" not in result.output
+    assert "Traceback" not in result.stdout + result.stderr
+    # Our errors are handled: the runner never sees a Python exception escape.
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def test_bad_file_set_is_large_enough() -> None:
+    assert len(BAD_FILES) >= 25
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_validate_bad_file_exits_3_with_location(tmp_path: Path, case: BadFile) -> None:
+    path = write_topics(tmp_path, case.text)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines
+    assert lines[0].startswith(f"error: {path}")
+    # The location and the message are on one line of stderr.
+    assert any(all(e in line for e in case.expected) for line in lines), result.stderr
+
+
+@pytest.mark.parametrize("case", BAD_FILES[:10])
+def test_show_bad_file_exits_3_in_json_mode_too(tmp_path: Path, case: BadFile) -> None:
+    path = write_topics(tmp_path, case.text)
+    result = invoke("--topics-file", str(path), "topics", "show", "--output", "json")
+    assert result.exit_code == 3
+    assert result.stdout == ""  # no half JSON document
+    assert case.expected[0] in result.stderr
+
+
+def test_several_problems_are_one_line_each(tmp_path: Path) -> None:
+    text = HEAD + "  - name: dreamscape.usr.a\n  - name: Dreamscape.user.b\n"
+    path = write_topics(tmp_path, text)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 3
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2
+    assert "topics.yaml:6: topics[0].name: domain 'usr'" in errors[0]
+    assert "topics.yaml:7: topics[1].name: 'Dreamscape.user.b'" in errors[1]
+
+
+def test_missing_file_hints_at_the_option(tmp_path: Path) -> None:
+    result = invoke("--topics-file", str(tmp_path / "nope.yaml"), "topics", "validate")
+    assert result.exit_code == 3
+    assert f"error: {tmp_path / 'nope.yaml'}: file not found" in result.stderr
+    assert "hint: pass --topics-file or set DREAMSCAPE_TOPICS_FILE" in result.stderr
+
+
+def test_validate_shipped_file() -> None:
+    result = invoke("--topics-file", str(SHIPPED), "topics", "validate")
+    assert result.exit_code == 0
+    assert "valid" in result.stdout
+    assert "32 topics in 7 domains, 5 consumer groups" in result.stdout
+    assert "environments: dev, prod" in result.stdout
+    assert result.stderr == ""
+
+
+def test_validate_shipped_file_json() -> None:
+    for args in (
+        ("--topics-file", str(SHIPPED), "topics", "validate", "--output", "json"),
+        ("--topics-file", str(SHIPPED), "--output", "json", "topics", "validate"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 0
+        doc = json.loads(result.stdout)
+        assert doc == {
+            "valid": True,
+            "file": str(SHIPPED),
+            "topics": 32,
+            "domains": 7,
+            "consumer_groups": 5,
+            "environments": ["dev", "prod"],
+        }
+
+
+def test_show_prod_json() -> None:
+    result = invoke("--topics-file", str(SHIPPED), "topics", "show", "--env", "prod", "-o", "json")
+    assert result.exit_code == 0
+    doc: dict[str, Any] = json.loads(result.stdout)
+    assert doc["environment"] == "prod"
+    assert len(doc["topics"]) == 32
+    assert len(doc["consumer_groups"]) == 5
+    assert {t["replication_factor"] for t in doc["topics"]} == {3}
+    assert json.dumps(doc).count('"min.insync.replicas": "2"') == 32
+
+
+def test_show_env_from_environment_variable() -> None:
+    result = runner.invoke(
+        app,
+        ["--topics-file", str(SHIPPED), "topics", "show", "-o", "json"],
+        obj=AppState(environ={}),
+        env={"DREAMSCAPE_ENV": "prod"},
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["environment"] == "prod"
+
+
+def test_show_table() -> None:
+    # The console is created per run, so it sees the COLUMNS the test sets.
+    result = runner.invoke(
+        app,
+        ["--topics-file", str(SHIPPED), "topics", "show", "--env", "dev"],
+        obj=AppState(environ={}),
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 0
+    assert "Desired topics (dev)" in result.stdout
+    assert "dreamscape.user.created" in result.stdout
+    assert "dreamscape-ai-service-group" in result.stdout
+
+
+def test_unknown_env_exits_3_naming_it() -> None:
+    result = invoke("--topics-file", str(SHIPPED), "topics", "show", "--env", "nope")
+    assert result.exit_code == 3
+    assert "unknown environment 'nope'" in result.stderr
+    assert "--env/DREAMSCAPE_ENV" in result.stderr
+    assert "declared: dev, prod" in result.stderr
+    assert result.stdout == ""
+
+
+def test_schema_is_json_with_topics() -> None:
+    result = invoke("topics", "schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert "topics" in schema["properties"]
+    assert schema["properties"]["topics"]["type"] == "array"
+    assert "domains" in schema["required"]
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"dreamscape-infra {__version__}"
+
+
+def test_topics_file_from_environment_variable(tmp_path: Path) -> None:
+    path = write_topics(tmp_path, HEAD + TWO_TOPICS)
+    result = runner.invoke(
+        app,
+        ["topics", "validate", "-o", "json"],
+        obj=AppState(environ={}),
+        env={"DREAMSCAPE_TOPICS_FILE": str(path)},
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["topics"] == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli/__init__.py _report: err.print(..., markup=False) still replaces :emoji: codes "
+    "(rich's emoji=True default), so a key named ':smile:' is shown as a smiley",
+)
+def test_error_output_shows_user_text_verbatim(tmp_path: Path) -> None:
+    path = write_topics(tmp_path, "':smile:': 1\n" + HEAD[len("version: 1\n") :] + TWO_TOPICS)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 3
+    assert "unknown key ':smile:'" in result.stderr
