@@ -334,6 +334,8 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
     min_idle_ms = 3_600_000
     try:
         min_idle_ms = parse_duration_ms(str(model.settings.prune_min_idle))
+        if min_idle_ms < 0:
+            problems.add(("settings", "prune_min_idle"), "must not be negative")
     except ConfigValueError as exc:
         problems.add(("settings", "prune_min_idle"), str(exc))
 
@@ -372,7 +374,7 @@ def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
             continue
         if len(name) > MAX_TOPIC_NAME:
             problems.add(path, f"name is {len(name)} characters; Kafka allows {MAX_TOPIC_NAME}")
-        if not _KAFKA_NAME_RE.match(name):
+        if not _KAFKA_NAME_RE.fullmatch(name):
             problems.add(
                 path, f"'{name}' has characters Kafka forbids (allowed: a-z A-Z 0-9 . _ -)"
             )
@@ -391,7 +393,7 @@ def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
             )
         else:
             collisions[metric] = index
-        match = convention.match(name)
+        match = convention.fullmatch(name)
         if match is None:
             problems.add(
                 path,

@@ -110,9 +110,9 @@ def _parse_brokers(raw: str, var: str, problems: list[str]) -> tuple[str, ...]:
         if not sep or not host:
             problems.append(f"{var}: '{broker}' is not host:port")
             continue
-        if not _HOST_RE.match(host):
+        if not _HOST_RE.fullmatch(host):
             problems.append(f"{var}: '{broker}' has an invalid host '{host}'")
-        if not port.isdigit() or not 0 < int(port) < 65536:
+        if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             problems.append(f"{var}: '{broker}' has an invalid port '{port}' (expected 1-65535)")
     return brokers
 

@@ -173,11 +173,6 @@ def test_topics_file_from_environment_variable(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["topics"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/__init__.py _report: err.print(..., markup=False) still replaces :emoji: codes "
-    "(rich's emoji=True default), so a key named ':smile:' is shown as a smiley",
-)
 def test_error_output_shows_user_text_verbatim(tmp_path: Path) -> None:
     path = write_topics(tmp_path, "':smile:': 1\n" + HEAD[len("version: 1\n") :] + TWO_TOPICS)
     result = invoke("--topics-file", str(path), "topics", "validate")

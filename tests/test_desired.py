@@ -710,22 +710,12 @@ def test_config_error_summary_counts_the_rest(tmp_path: Path) -> None:
 # --- bugs, documented ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="desired.py: _KAFKA_NAME_RE and the convention regex end in `$`, which also matches "
-    "before a trailing newline, so a name ending in '\\n' passes validation",
-)
 def test_name_with_trailing_newline_is_refused(tmp_path: Path) -> None:
     path = write_topics(tmp_path, HEAD + '  - name: "dreamscape.user.created\\n"\n')
     problems = problems_of(path)
     assert "topics.yaml:6: topics[0].name:" in problems[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="desired.py: settings.prune_min_idle accepts a negative duration (-5), which "
-    "disables the idle guard of --prune instead of being refused",
-)
 def test_negative_prune_min_idle_is_refused(tmp_path: Path) -> None:
     path = write_topics(tmp_path, "settings: {prune_min_idle: -5}\n" + HEAD + TWO_TOPICS)
     problems = problems_of(path)

@@ -36,7 +36,7 @@ class AppState:
     output: OutputFormat = OutputFormat.table
     brokers: str | None = None
     verbose: bool = False
-    environ: Mapping[str, str] | None = None
+    environ: Mapping[str, str] | None = field(default=None, repr=False)
     admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
     runtime_factory: Callable[[str], StackRuntime] | None = None
     interactive: bool | None = None
@@ -49,12 +49,12 @@ class AppState:
 
     def out_console(self) -> Console:
         if self._out is None:
-            self._out = Console(file=sys.stdout, soft_wrap=True)
+            self._out = Console(file=sys.stdout, soft_wrap=True, emoji=False)
         return self._out
 
     def err_console(self) -> Console:
         if self._err is None:
-            self._err = Console(file=sys.stderr, soft_wrap=True)
+            self._err = Console(file=sys.stderr, soft_wrap=True, emoji=False)
         return self._err
 
     def is_interactive(self) -> bool:
