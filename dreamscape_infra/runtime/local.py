@@ -1,0 +1,801 @@
+"""The local runtime: ZooKeeper and Kafka (or one KRaft node) as background JVMs, no Docker.
+
+Everything lives in one state folder (default `./.state/local`, git-ignored):
+
+    cluster.json                  what was started: mode, broker count, ports, version
+    log4j.properties              logging for 3.x jars (reload4j), a file: URL on the command line
+    log4j2.properties             logging for 4.x jars (log4j2)
+    <service>/                    zookeeper, kafka, kafka-2, kafka-3
+        zoo.cfg | server.properties
+        <service>.pid  <service>.log  data/
+
+A pid file is trusted only while that pid is alive and its command line still names our config
+file, so a recycled pid is never signalled. The runtime never prints: it reports through the
+ProgressCallback and raises `dreamscape_infra.errors` types. All process handling goes through
+`runtime.process.Processes`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from dreamscape_infra.errors import ConfigError, EnvironmentFailure
+from dreamscape_infra.runtime.base import (
+    DownResult,
+    Health,
+    ProgressCallback,
+    RuntimeName,
+    ServiceState,
+    ServiceStatus,
+    StackStatus,
+    UpOptions,
+    UpResult,
+)
+from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java, find_kafka
+from dreamscape_infra.runtime.process import Processes, default_processes
+
+HOST = "127.0.0.1"
+MAX_BROKERS = 3
+STATE_DIR_ENV = "DREAMSCAPE_STATE_DIR"
+DEFAULT_STATE_DIR = Path(".state") / "local"
+PORT_ENVS = {
+    "zk_port": "DREAMSCAPE_ZK_PORT",
+    "kafka_port": "DREAMSCAPE_KAFKA_PORT",
+    "controller_port": "DREAMSCAPE_CONTROLLER_PORT",
+}
+HEAP_ENV = "DREAMSCAPE_KAFKA_HEAP"
+LOG_TAIL_LINES = 20
+# A ZooKeeper session this short lets a broker killed from outside be restarted quickly: its
+# old registration (/brokers/ids/N) must expire before the new process may register.
+ZK_SESSION_TIMEOUT_MS = 6000
+# Fast start-up for a short-lived dev JVM: no parallel GC threads on 2 cores, C1 only, CDS on.
+JVM_FLAGS = (
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
+    "-Djava.awt.headless=true",
+    "-Djava.net.preferIPv4Stack=true",
+)
+ZK_HEAP = "256m"
+ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+KAFKA_MAIN = "kafka.Kafka"
+STORAGE_TOOL = "kafka.tools.StorageTool"
+
+Mode = KafkaLine
+ServiceKind = Literal["zookeeper", "broker", "kraft"]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalConfig:
+    """Where the local stack keeps its state and which ports it listens on (all on 127.0.0.1)."""
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    zk_port: int = 2181
+    kafka_port: int = 9092  # broker i (1-based) listens on kafka_port + i - 1
+    controller_port: int = 9093  # KRaft only; KRaft runs a single node, so 9093 is free
+    heap: str = "512m"
+    stop_timeout_s: float = 30.0
+    start_retry_s: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path | str | None = None) -> LocalConfig:
+        """Read DREAMSCAPE_STATE_DIR, DREAMSCAPE_*_PORT and DREAMSCAPE_KAFKA_HEAP.
+
+        `state_dir` (the CLI option) wins over the variable. Raises ConfigError naming every
+        invalid variable.
+        """
+        problems: list[str] = []
+        ports: dict[str, int] = {}
+        for key, var in PORT_ENVS.items():
+            raw = env.get(var)
+            if raw is None or raw.strip() == "":
+                continue
+            text = raw.strip()
+            if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
+                problems.append(f"{var}: '{raw}' is not a port (expected 1-65535)")
+                continue
+            ports[key] = int(text)
+        heap = (env.get(HEAP_ENV) or "512m").strip()
+        if not (heap[:-1].isascii() and heap[:-1].isdigit() and heap[-1:].lower() in "kmg"):
+            problems.append(f"{HEAP_ENV}: '{heap}' is not a heap size (e.g. 512m or 1g)")
+        if problems:
+            raise ConfigError(problems, hint="fix the environment variable(s) named above")
+        folder = state_dir if state_dir is not None else env.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR
+        return cls(state_dir=Path(folder).expanduser(), heap=heap, **ports)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What one `up` decided to run; stored as cluster.json so status/down/logs know it."""
+
+    mode: Mode
+    brokers: int
+    version: str
+    zk_port: int
+    kafka_port: int
+    controller_port: int
+    cluster_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One JVM of the stack."""
+
+    name: str
+    kind: ServiceKind
+    port: int
+    node_id: int
+    folder: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / ("zoo.cfg" if self.kind == "zookeeper" else "server.properties")
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / f"{self.name}.log"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.folder / "data"
+
+    @property
+    def main_class(self) -> str:
+        return ZK_MAIN if self.kind == "zookeeper" else KAFKA_MAIN
+
+    @property
+    def is_broker(self) -> bool:
+        return self.kind != "zookeeper"
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes as 22 characters of URL-safe base64."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+
+
+def broker_name(index: int) -> str:
+    """`kafka` for the first broker (as in the compose stack), `kafka-2`, `kafka-3` after it."""
+    return "kafka" if index == 1 else f"kafka-{index}"
+
+
+def services_of(layout: Layout, state_dir: Path) -> tuple[Service, ...]:
+    """The JVMs of a layout, in start order (ZooKeeper first)."""
+    if layout.mode == "kraft":
+        return (Service("kafka", "kraft", layout.kafka_port, 1, state_dir / "kafka"),)
+    zk = Service("zookeeper", "zookeeper", layout.zk_port, 0, state_dir / "zookeeper")
+    brokers = tuple(
+        Service(broker_name(i), "broker", layout.kafka_port + i - 1, i, state_dir / broker_name(i))
+        for i in range(1, layout.brokers + 1)
+    )
+    return (zk, *brokers)
+
+
+def bootstrap_of(services: Sequence[Service]) -> str:
+    return ",".join(f"{HOST}:{s.port}" for s in services if s.is_broker)
+
+
+def _properties(values: Mapping[str, object]) -> str:
+    return "".join(f"{key}={value}\n" for key, value in values.items())
+
+
+def zoo_cfg(service: Service) -> str:
+    """ZooKeeper standalone config; a short tick so short broker sessions are allowed."""
+    return _properties(
+        {
+            "dataDir": service.data_dir,
+            "clientPort": service.port,
+            "clientPortAddress": HOST,
+            "tickTime": 500,
+            "maxClientCnxns": 0,
+            "admin.enableServer": "false",
+            "4lw.commands.whitelist": "ruok,srvr,stat",
+        }
+    )
+
+
+def _single_node_settings(replication: int) -> dict[str, object]:
+    """Settings that make a one-to-three node dev cluster start fast and behave."""
+    return {
+        "offsets.topic.replication.factor": replication,
+        "offsets.topic.num.partitions": 1,  # the default 50 makes the first group slow
+        "transaction.state.log.replication.factor": replication,
+        "transaction.state.log.min.isr": 1,
+        "transaction.state.log.num.partitions": 1,
+        "group.initial.rebalance.delay.ms": 0,
+        "log.cleaner.dedupe.buffer.size": 2097152,  # the default allocates 128 MB up front
+        "num.partitions": 1,
+        "default.replication.factor": 1,
+        "auto.create.topics.enable": "true",
+    }
+
+
+def server_properties(service: Service, layout: Layout) -> str:
+    """server.properties for a ZooKeeper-mode broker or the combined KRaft node."""
+    listener = f"PLAINTEXT://{HOST}:{service.port}"
+    values: dict[str, object]
+    if service.kind == "kraft":
+        values = {
+            "process.roles": "broker,controller",
+            "node.id": service.node_id,
+            "listeners": f"{listener},CONTROLLER://{HOST}:{layout.controller_port}",
+            "advertised.listeners": listener,
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "controller.quorum.voters": f"{service.node_id}@{HOST}:{layout.controller_port}",
+            "log.dirs": service.data_dir,
+            "share.coordinator.state.topic.replication.factor": 1,
+            "share.coordinator.state.topic.min.isr": 1,
+            "share.coordinator.state.topic.num.partitions": 1,
+        }
+    else:
+        values = {
+            "broker.id": service.node_id,
+            "listeners": listener,
+            "advertised.listeners": listener,
+            "zookeeper.connect": f"{HOST}:{layout.zk_port}",
+            "zookeeper.session.timeout.ms": ZK_SESSION_TIMEOUT_MS,
+            "log.dirs": service.data_dir,
+        }
+    values.update(_single_node_settings(min(layout.brokers, MAX_BROKERS)))
+    return _properties(values)
+
+
+LOG4J_PROPERTIES = """\
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+"""
+
+LOG4J2_PROPERTIES = """\
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def tail_lines(path: Path, n: int = LOG_TAIL_LINES) -> list[str]:
+    """The last `n` non-empty lines of a file (none when it does not exist)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return list(deque((line.rstrip() for line in handle if line.strip()), maxlen=n))
+    except OSError:
+        return []
+
+
+class LocalRuntime:
+    """`StackRuntime` over local JVM processes. Never prints, prompts or exits."""
+
+    name: RuntimeName = "local"
+
+    def __init__(
+        self,
+        config: LocalConfig | None = None,
+        env: Mapping[str, str] | None = None,
+        processes: Processes | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import os
+
+        self._env: Mapping[str, str] = env if env is not None else os.environ
+        self.config = config if config is not None else LocalConfig.from_env(self._env)
+        self.state_dir = self.config.state_dir.absolute()
+        self._proc = processes if processes is not None else default_processes()
+        self._sleep = sleep
+        self._log_offsets: dict[str, int] = {}  # log size when each service was last spawned
+
+    # ---- state folder -------------------------------------------------------------------
+
+    @property
+    def layout_file(self) -> Path:
+        return self.state_dir / "cluster.json"
+
+    def read_layout(self) -> Layout | None:
+        """The recorded layout, or None when nothing was started here (or it is unreadable)."""
+        try:
+            raw = json.loads(self.layout_file.read_text(encoding="utf-8"))
+            return Layout(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _write_layout(self, layout: Layout) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.layout_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(layout), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.layout_file)
+
+    def _default_layout(self, mode: Mode = "zookeeper", brokers: int = 1) -> Layout:
+        return Layout(
+            mode=mode,
+            brokers=brokers,
+            version="",
+            zk_port=self.config.zk_port,
+            kafka_port=self.config.kafka_port,
+            controller_port=self.config.controller_port,
+        )
+
+    def services(self) -> tuple[Service, ...]:
+        """The services of the recorded layout (ZooKeeper + one broker when none is recorded)."""
+        layout = self.read_layout() or self._default_layout()
+        return services_of(layout, self.state_dir)
+
+    # ---- pids ---------------------------------------------------------------------------
+
+    def _read_pid(self, service: Service) -> int | None:
+        try:
+            text = service.pid_file.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else -1
+
+    def _is_ours(self, service: Service, pid: int) -> bool:
+        """The pid is alive and still the JVM we started for this service's config file."""
+        argv = self._proc.command_line(pid)
+        if argv is None:
+            return False
+        return service.main_class in argv and str(service.config_file) in argv
+
+    def live_pid(self, service: Service) -> int | None:
+        """The pid of the service's JVM when it runs, else None."""
+        pid = self._read_pid(service)
+        if pid is None or pid <= 0:
+            return None
+        return pid if self._is_ours(service, pid) else None
+
+    def _clean_stale(self, services: Sequence[Service], notes: list[str]) -> None:
+        for service in services:
+            pid = self._read_pid(service)
+            if pid is None or (pid > 0 and self._is_ours(service, pid)):
+                continue
+            service.pid_file.unlink(missing_ok=True)
+            notes.append(
+                f"removed a stale pid file for {service.name} "
+                f"(pid {pid} is gone or no longer our JVM)"
+            )
+
+    # ---- up -----------------------------------------------------------------------------
+
+    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
+        """Start ZooKeeper + brokers (or one KRaft node) and, with `options.wait`, wait for them.
+
+        Ready means an AdminClient sees every broker and a controller. Services already running
+        are left alone (`already_running` when all were). Raises EnvironmentFailure naming the
+        port in use, the missing Java or jars, or a JVM that died (with its last log lines).
+        """
+        _check_options(options)
+        mode: Mode = "kraft" if options.kraft else "zookeeper"
+        java = find_java(self._env)
+        dist = find_kafka(mode, self._env)
+        notes: list[str] = []
+        if options.build:
+            notes.append("--build has no effect on the local runtime")
+
+        layout = self._plan_layout(mode, options.brokers, dist, notes)
+        services = services_of(layout, self.state_dir)
+        self._clean_stale(services, notes)
+        to_start = [s for s in services if self.live_pid(s) is None]
+        if not to_start:
+            status = self._ready(services, options, progress, started=()) if options.wait else None
+            return UpResult(status or self.status(), already_running=True, notes=tuple(notes))
+
+        self._check_ports(to_start, layout)
+        self._write_layout(layout)
+        self._write_configs(layout, services)
+        if mode == "kraft":
+            self._format_kraft(java, dist, layout, services[0], progress)
+        for service in to_start:
+            self._spawn(java, dist, service, progress)
+        if options.wait:
+            self._ready(services, options, progress, started=tuple(to_start), java=java, dist=dist)
+        return UpResult(self.status(), already_running=False, notes=tuple(notes))
+
+    def _plan_layout(self, mode: Mode, brokers: int, dist: KafkaDist, notes: list[str]) -> Layout:
+        recorded = self.read_layout()
+        fresh = replace(self._default_layout(mode, brokers), version=dist.version)
+        if mode == "kraft":
+            fresh = replace(fresh, cluster_id=new_cluster_id())
+        if recorded is None:
+            return fresh
+        old_services = services_of(recorded, self.state_dir)
+        running = [s.name for s in old_services if self.live_pid(s) is not None]
+        if recorded.mode != mode:
+            if running:
+                raise EnvironmentFailure(
+                    f"a {recorded.mode}-mode stack is running from {self.state_dir} "
+                    f"({', '.join(running)})",
+                    hint="stop it first with `dreamscape-infra down --runtime local`",
+                )
+            if any(s.data_dir.exists() for s in old_services):
+                raise EnvironmentFailure(
+                    f"{self.state_dir} holds the data of a {recorded.mode}-mode cluster",
+                    hint="remove it with `dreamscape-infra down --runtime local -v`, "
+                    "or use another --state-dir",
+                )
+            return fresh
+        if recorded.version and recorded.version != dist.version and running:
+            notes.append(f"Kafka {recorded.version} keeps running; these jars are {dist.version}")
+        # keep the brokers the cluster already has: its topics may be replicated over them
+        keep = max(brokers, recorded.brokers)
+        if keep != brokers:
+            notes.append(f"this cluster has {recorded.brokers} brokers; starting all of them")
+        ports = recorded if running else fresh
+        return replace(
+            fresh,
+            brokers=keep,
+            version=recorded.version if running and recorded.version else dist.version,
+            zk_port=ports.zk_port,
+            kafka_port=ports.kafka_port,
+            controller_port=ports.controller_port,
+            cluster_id=recorded.cluster_id or fresh.cluster_id,
+        )
+
+    def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
+        wanted: list[tuple[int, str, str]] = []
+        for service in to_start:
+            var = PORT_ENVS["zk_port" if service.kind == "zookeeper" else "kafka_port"]
+            wanted.append((service.port, service.name, var))
+            if service.kind == "kraft":
+                wanted.append(
+                    (layout.controller_port, "the KRaft controller", PORT_ENVS["controller_port"])
+                )
+        for port, owner, var in wanted:
+            if not self._proc.port_free(HOST, port):
+                raise EnvironmentFailure(
+                    f"port {port} on {HOST} is already in use (needed by {owner})",
+                    hint=f"stop what listens on {port}, or choose another port with {var}",
+                )
+
+    def _write_configs(self, layout: Layout, services: Sequence[Service]) -> None:
+        (self.state_dir / "log4j.properties").write_text(LOG4J_PROPERTIES, encoding="utf-8")
+        (self.state_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES, encoding="utf-8")
+        for service in services:
+            service.folder.mkdir(parents=True, exist_ok=True)
+            text = (
+                zoo_cfg(service)
+                if service.kind == "zookeeper"
+                else server_properties(service, layout)
+            )
+            service.config_file.write_text(text, encoding="utf-8")
+
+    def _jvm(self, java: str, dist: KafkaDist, heap: str, main: str) -> list[str]:
+        log4j = (self.state_dir / "log4j.properties").as_uri()
+        log4j2 = (self.state_dir / "log4j2.properties").as_uri()
+        return [
+            java,
+            f"-Xmx{heap}",
+            *JVM_FLAGS,
+            f"-Dlog4j.configuration={log4j}",
+            f"-Dlog4j2.configurationFile={log4j2}",
+            "-cp",
+            dist.classpath,
+            main,
+        ]
+
+    def _format_kraft(
+        self,
+        java: str,
+        dist: KafkaDist,
+        layout: Layout,
+        service: Service,
+        progress: ProgressCallback,
+    ) -> None:
+        if (service.data_dir / "meta.properties").exists():
+            return
+        assert layout.cluster_id is not None  # _plan_layout always sets it for KRaft
+        progress(service.name, "formatting the KRaft storage")
+        argv = [
+            *self._jvm(java, dist, "256m", STORAGE_TOOL),
+            "format",
+            "-t",
+            layout.cluster_id,
+            "-c",
+            str(service.config_file),
+        ]
+        code = self._proc.run(argv, service.log_file, self._env, timeout_s=120)
+        if code != 0:
+            raise EnvironmentFailure(
+                f"formatting the KRaft storage of {service.name} failed (exit {code})",
+                details=tail_lines(service.log_file),
+                hint=f"full log: {service.log_file}",
+            )
+
+    def _spawn(
+        self, java: str, dist: KafkaDist, service: Service, progress: ProgressCallback
+    ) -> None:
+        progress(service.name, f"starting {service.name} on {HOST}:{service.port}")
+        heap = ZK_HEAP if service.kind == "zookeeper" else self.config.heap
+        argv = [*self._jvm(java, dist, heap, service.main_class), str(service.config_file)]
+        try:
+            self._log_offsets[service.name] = service.log_file.stat().st_size
+        except OSError:
+            self._log_offsets[service.name] = 0
+        pid = self._proc.spawn(argv, service.log_file, self._env)
+        service.pid_file.write_text(f"{pid}\n", encoding="ascii")
+
+    def _ready(
+        self,
+        services: Sequence[Service],
+        options: UpOptions,
+        progress: ProgressCallback,
+        *,
+        started: tuple[Service, ...],
+        java: str | None = None,
+        dist: KafkaDist | None = None,
+    ) -> StackStatus:
+        from dreamscape_infra.admin import ConfluentAdmin
+        from dreamscape_infra.settings import ConnectionSettings
+
+        brokers = [s for s in services if s.is_broker]
+        bootstrap = bootstrap_of(services)
+        deadline = time.monotonic() + options.timeout_s
+        admin = ConfluentAdmin(
+            ConnectionSettings(brokers=tuple(bootstrap.split(","))), timeout_s=2.0
+        )
+        try:
+            while True:
+                for service in started:
+                    if self.live_pid(service) is None:
+                        self._died(service, java, dist, deadline, progress)
+                try:
+                    info = admin.describe_cluster()
+                    if len(info.brokers) >= len(brokers) and info.controller_id is not None:
+                        return self.status()
+                    waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
+                except EnvironmentFailure:
+                    waiting = f"waiting for Kafka at {bootstrap}"
+                if time.monotonic() >= deadline:
+                    raise EnvironmentFailure(
+                        f"Kafka did not become ready within {options.timeout_s:g}s "
+                        f"({waiting}); it keeps running",
+                        details=tail_lines(brokers[0].log_file),
+                        hint="see `dreamscape-infra logs --runtime local`, or stop it with "
+                        "`dreamscape-infra down --runtime local`",
+                    )
+                progress(brokers[0].name, waiting)
+                self._sleep(0.25)
+        finally:
+            admin.close()
+
+    def _died(
+        self,
+        service: Service,
+        java: str | None,
+        dist: KafkaDist | None,
+        deadline: float,
+        progress: ProgressCallback,
+    ) -> None:
+        """A JVM exited during start-up: restart it if ZooKeeper still held its old session."""
+        lines = tail_lines(service.log_file, 400)
+        since_start = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
+        stale_session = "does not match current session" in since_start
+        service.pid_file.unlink(missing_ok=True)
+        if stale_session and java and dist and time.monotonic() < deadline:
+            # a broker killed from outside keeps /brokers/ids/N until its ZK session expires
+            progress(service.name, "waiting for ZooKeeper to expire the old broker session")
+            self._sleep(self.config.start_retry_s)
+            self._spawn(java, dist, service, progress)
+            return
+        raise EnvironmentFailure(
+            f"{service.name} exited during start-up",
+            details=lines[-LOG_TAIL_LINES:],
+            hint=f"full log: {service.log_file}",
+        )
+
+    # ---- down ---------------------------------------------------------------------------
+
+    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
+        """Stop the brokers, wait for them, then ZooKeeper: SIGTERM, SIGKILL after a timeout.
+
+        Only pids whose command line still names our config file are signalled; other pid
+        files are removed as stale. `remove_data` (already confirmed) deletes what this runtime
+        wrote in the state folder, and the folder when that leaves it empty.
+        """
+        services = self.services()
+        notes: list[str] = []
+        stopped: list[str] = []
+        brokers = [s for s in services if s.is_broker]
+        others = [s for s in services if not s.is_broker]
+        for group in (brokers, others):
+            stopped.extend(self._stop(group, progress, notes))
+        if remove_data:
+            progress("state", f"removing {self.state_dir}")
+            self._remove_state(services)
+        return DownResult(stopped=tuple(stopped), removed_data=remove_data, notes=tuple(notes))
+
+    def _stop(
+        self, group: Sequence[Service], progress: ProgressCallback, notes: list[str]
+    ) -> list[str]:
+        live: dict[Service, int] = {}
+        for service in group:
+            pid = self._read_pid(service)
+            if pid is None:
+                continue
+            if pid <= 0 or not self._is_ours(service, pid):
+                service.pid_file.unlink(missing_ok=True)
+                notes.append(f"{service.name} was not running (removed its stale pid file)")
+                continue
+            progress(service.name, f"stopping {service.name} (pid {pid})")
+            self._proc.terminate(pid)
+            live[service] = pid
+        signalled = list(live)
+        deadline = time.monotonic() + self.config.stop_timeout_s
+        killed_at: float | None = None
+        while live:
+            for service, pid in list(live.items()):
+                if not self._is_ours(service, pid):
+                    del live[service]
+            if not live:
+                break
+            now = time.monotonic()
+            if killed_at is None and now >= deadline:
+                for service, pid in live.items():
+                    notes.append(
+                        f"{service.name} did not stop within {self.config.stop_timeout_s:g}s; "
+                        "sent SIGKILL"
+                    )
+                    progress(service.name, f"killing {service.name} (pid {pid})")
+                    self._proc.terminate(pid, kill=True)
+                killed_at = now
+            elif killed_at is not None and now - killed_at > 10:
+                names = ", ".join(s.name for s in live)
+                raise EnvironmentFailure(f"{names} did not exit even after SIGKILL")
+            self._sleep(0.1)
+        for service in signalled:
+            service.pid_file.unlink(missing_ok=True)
+        return [s.name for s in signalled]
+
+    def _remove_state(self, services: Sequence[Service]) -> None:
+        import shutil
+
+        folders = {s.folder for s in services}
+        folders.update(
+            p for p in self.state_dir.glob("kafka*") if p.is_dir()
+        )  # brokers of an earlier, larger layout
+        folders.add(self.state_dir / "zookeeper")
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        for name in ("cluster.json", "cluster.tmp", "log4j.properties", "log4j2.properties"):
+            (self.state_dir / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the user keeps other files there
+            self.state_dir.rmdir()
+
+    # ---- status and logs ----------------------------------------------------------------
+
+    def status(self) -> StackStatus:
+        """Every service of the recorded layout with its state, pid and port."""
+        services = self.services()
+        return StackStatus(
+            runtime="local",
+            services=tuple(self._service_status(s) for s in services),
+            bootstrap_servers=bootstrap_of(services),
+        )
+
+    def _service_status(self, service: Service) -> ServiceStatus:
+        ports = (f"{HOST}:{service.port}",)
+        pid = self._read_pid(service)
+        state: ServiceState
+        health: Health = "none"
+        detail = ""
+        if pid is None:
+            state = "stopped" if service.folder.exists() else "missing"
+            shown_pid = None
+        elif pid > 0 and self._is_ours(service, pid):
+            state = "running"
+            health = "healthy" if self._proc.port_open(HOST, service.port) else "starting"
+            shown_pid = pid
+        else:
+            state = "exited"
+            detail = f"pid {pid} is not running (stale pid file); `up` restarts it"
+            shown_pid = None
+        return ServiceStatus(service.name, state, health, ports, shown_pid, detail)
+
+    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
+        """The service's log lines (all services', prefixed, without a name); `follow` waits
+        for new lines until the caller stops iterating."""
+        services = self.services()
+        names = [s.name for s in services]
+        if service is not None and service not in names:
+            raise ConfigError(
+                [f"unknown service '{service}' (the local stack has: {', '.join(names)})"]
+            )
+        chosen = [s for s in services if service is None or s.name == service]
+        prefix = len(chosen) > 1
+        width = max(len(s.name) for s in chosen)
+        positions: dict[Path, int] = {}
+        for svc in chosen:
+            lines, positions[svc.log_file] = _read_tail(svc.log_file, tail)
+            for line in lines:
+                yield f"{svc.name.ljust(width)} | {line}" if prefix else line
+        if not follow:
+            return
+        pending: dict[Path, str] = {}
+        while True:
+            got_any = False
+            for svc in chosen:
+                path = svc.log_file
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    continue
+                start = positions.get(path, 0)
+                if size < start:  # the file was recreated (down -v, up)
+                    start = 0
+                if size == start:
+                    continue
+                with path.open("rb") as handle:
+                    handle.seek(start)
+                    chunk = handle.read(size - start)
+                positions[path] = start + len(chunk)
+                text = pending.pop(path, "") + chunk.decode("utf-8", errors="replace")
+                *complete, rest = text.split("\n")
+                if rest:
+                    pending[path] = rest
+                for line in complete:
+                    got_any = True
+                    yield f"{svc.name.ljust(width)} | {line}" if prefix else line
+            if not got_any:
+                self._sleep(0.25)
+
+
+def _read_from(path: Path, offset: int) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _read_tail(path: Path, tail: int | None) -> tuple[list[str], int]:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        return [], 0
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if tail is not None:
+        lines = lines[-tail:] if tail > 0 else []
+    return lines, len(data)
+
+
+def _check_options(options: UpOptions) -> None:
+    problems: list[str] = []
+    if options.profiles:
+        problems.append(
+            f"--profile {','.join(options.profiles)}: the local runtime runs Kafka only "
+            "(Kafka UI and Schema Registry need --runtime docker)"
+        )
+    if not 1 <= options.brokers <= MAX_BROKERS:
+        problems.append(f"--brokers {options.brokers}: expected 1 to {MAX_BROKERS}")
+    if options.kraft and options.brokers != 1:
+        problems.append("--kraft runs one combined broker+controller node; drop --brokers")
+    if problems:
+        raise ConfigError(problems)

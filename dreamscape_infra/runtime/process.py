@@ -1,0 +1,181 @@
+"""Operating-system processes for the local runtime, behind the small `Processes` Protocol.
+
+`OsProcesses` is the only code in the package that starts, inspects or signals the local JVMs
+(`subprocess.Popen`, `os.kill`); `LocalRuntime` sees pids and tuples of strings only, and tests
+can hand it a fake.
+
+Two rules the JVMs need:
+- Their output goes to a log file, never a pipe: a pipe nobody reads fills up and blocks the JVM.
+- They run in their own session (`start_new_session`), so they outlive the CLI process and a
+  Ctrl-C in the terminal does not reach them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+
+class Processes(Protocol):
+    """What the local runtime needs from the operating system."""
+
+    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
+        """Start `argv` in the background (new session, output appended to `log_file`).
+
+        Returns its pid without waiting.
+        """
+        ...
+
+    def run(
+        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
+    ) -> int:
+        """Run `argv` to completion with output appended to `log_file`; return its exit code.
+
+        Returns -1 when it did not finish within `timeout_s` (it is killed then).
+        """
+        ...
+
+    def command_line(self, pid: int) -> tuple[str, ...] | None:
+        """The argv of a live process, or None when there is no such (live) process."""
+        ...
+
+    def terminate(self, pid: int, *, kill: bool = False) -> None:
+        """Send SIGTERM (or SIGKILL with `kill`); a vanished process is not an error."""
+        ...
+
+    def port_free(self, host: str, port: int) -> bool:
+        """True when nothing listens on host:port, so a server could bind it now."""
+        ...
+
+    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
+        """True when something accepts TCP connections on host:port."""
+        ...
+
+
+class OsProcesses:
+    """`Processes` over subprocess, os.kill and /proc (or `ps` where there is no /proc)."""
+
+    def __init__(self) -> None:
+        # Popen objects of the children we started: polling them reaps the zombies a killed
+        # child leaves behind while we live on (a test session), so a dead pid looks dead.
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as log:
+            child = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                cwd=str(log_file.parent),
+                start_new_session=True,
+                close_fds=True,
+            )
+        self._children[child.pid] = child
+        return child.pid
+
+    def run(
+        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
+    ) -> int:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as log:
+            try:
+                done = subprocess.run(
+                    list(argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=dict(env),
+                    cwd=str(log_file.parent),
+                    timeout=timeout_s,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                return -1
+        return done.returncode
+
+    def _reap(self, pid: int) -> None:
+        child = self._children.get(pid)
+        if child is not None and child.poll() is not None:
+            del self._children[pid]
+
+    def command_line(self, pid: int) -> tuple[str, ...] | None:
+        if pid <= 0:
+            return None
+        self._reap(pid)
+        proc = Path("/proc") / str(pid)
+        if Path("/proc/self").exists():
+            try:
+                stat = (proc / "stat").read_text()
+                raw = (proc / "cmdline").read_bytes()
+            except OSError:
+                return None
+            # the state letter follows the parenthesised command name; Z/X are dead
+            if stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"]):
+                return None
+            parts = tuple(p.decode(errors="replace") for p in raw.split(b"\0") if p)
+            return parts or None
+        return _ps_command_line(pid)
+
+    def terminate(self, pid: int, *, kill: bool = False) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL if kill else signal.SIGTERM)
+        self._reap(pid)
+
+    def port_free(self, host: str, port: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # the JVM servers set SO_REUSEADDR too, so TIME_WAIT leftovers do not count
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+        return True
+
+    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                return True
+        except OSError:
+            return False
+
+
+def _ps_command_line(pid: int) -> tuple[str, ...] | None:
+    """macOS and other systems without /proc: ask ps (arguments are space-joined there)."""
+    try:
+        done = subprocess.run(
+            ["ps", "-ww", "-o", "stat=", "-o", "args=", "-p", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = done.stdout.strip()
+    if done.returncode != 0 or not line:
+        return None
+    state, _, args = line.partition(" ")
+    if state.startswith("Z"):
+        return None
+    return tuple(args.split()) or None
+
+
+def default_processes() -> Processes:
+    """The real operating system (one instance per runtime)."""
+    if sys.platform == "win32":  # pragma: no cover - the local runtime needs POSIX sessions
+        from dreamscape_infra.errors import EnvironmentFailure
+
+        raise EnvironmentFailure(
+            "the local runtime needs Linux or macOS", hint="use --runtime docker on Windows"
+        )
+    return OsProcesses()
