@@ -1,9 +1,359 @@
-"""`up`, `down`, `status`, `logs`: one command surface over the docker and local runtimes."""
+"""`up`, `down`, `status`, `logs`: one command surface over the docker and local runtimes.
+
+The commands talk to a `StackRuntime` only. Which one comes from `--runtime` (or
+DREAMSCAPE_RUNTIME, default auto; see `runtime.select`) and is said on stderr; tests replace the
+construction through `AppState.runtime_factory`. Results go to stdout, progress (a spinner on a
+terminal, plain lines otherwise) and notes to stderr.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+from rich.table import Table
+
+from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.errors import ExitCode, RefusedError
+from dreamscape_infra.runtime.base import (
+    ProgressCallback,
+    StackRuntime,
+    StackStatus,
+    UpOptions,
+)
+
+if TYPE_CHECKING:
+    from dreamscape_infra.runtime.select import RuntimeChoice
+
+RUNTIME_OPTION: Any = typer.Option(
+    None,
+    "--runtime",
+    "-r",
+    metavar="docker|local|auto",
+    help="docker, local or auto (default: DREAMSCAPE_RUNTIME, else auto: docker when a Docker "
+    "daemon answers, else local when Java is present).",
+    show_default=False,
+)
+STATE_DIR_OPTION: Any = typer.Option(
+    None,
+    "--state-dir",
+    metavar="DIR",
+    help="Local runtime: the state folder (default DREAMSCAPE_STATE_DIR, else ./.state/local).",
+    show_default=False,
+)
+
+
+def _runtime(
+    state: AppState, option: str | None, state_dir: Path | None
+) -> tuple[StackRuntime, RuntimeChoice]:
+    from dreamscape_infra.runtime.select import choose_runtime, make_runtime
+
+    choice = choose_runtime(option, state.env)
+    state.err_console().print(
+        f"runtime: {choice.name} ({choice.reason})", markup=False, highlight=False
+    )
+    if state.runtime_factory is not None:
+        return state.runtime_factory(choice.name), choice
+    return make_runtime(choice.name, state.env, state_dir=state_dir), choice
+
+
+@contextmanager
+def _spinner(state: AppState, first: str) -> Iterator[ProgressCallback]:
+    """A ProgressCallback: a spinner on a terminal, deduplicated plain lines otherwise."""
+    err = state.err_console()
+    if err.is_terminal:
+        with err.status(first, spinner="dots") as status:
+
+            def update(service: str, message: str) -> None:
+                status.update(f"{service}: {message}")
+
+            yield update
+        return
+    last: list[str] = []
+
+    def line(service: str, message: str) -> None:
+        text = f"{service}: {message}"
+        if not last or last[-1] != text:
+            last[:] = [text]
+            err.print(text, markup=False, highlight=False)
+
+    yield line
+
+
+def _note(state: AppState, notes: tuple[str, ...] | list[str]) -> None:
+    for note in notes:
+        state.err_console().print(f"note: {note}", markup=False, highlight=False)
+
+
+def status_json(status: StackStatus) -> dict[str, Any]:
+    """The JSON shape of a stack's status (used by `status` and `up`)."""
+    return {
+        "runtime": status.runtime,
+        "running": status.running,
+        "bootstrap_servers": status.bootstrap_servers,
+        "services": [
+            {
+                "name": s.name,
+                "state": s.state,
+                "health": s.health,
+                "pid": s.pid,
+                "ports": list(s.ports),
+                "detail": s.detail,
+            }
+            for s in status.services
+        ],
+        "urls": [{"label": label, "url": url} for label, url in status.urls],
+    }
+
+
+def render_status(status: StackStatus) -> Table:
+    """A table of the stack's services."""
+    table = Table(title=f"Kafka stack ({status.runtime} runtime)", show_header=True)
+    for column in ("service", "state", "health", "pid", "ports", "detail"):
+        table.add_column(column)
+    for s in status.services:
+        table.add_row(
+            s.name,
+            s.state,
+            s.health,
+            "-" if s.pid is None else str(s.pid),
+            ", ".join(s.ports) or "-",
+            s.detail or "",
+        )
+    return table
+
+
+def _print_status(state: AppState, status: StackStatus) -> None:
+    out = state.out_console()
+    out.print(render_status(status))
+    if status.bootstrap_servers:
+        out.print(f"bootstrap servers: {status.bootstrap_servers}", markup=False, highlight=False)
+    for label, url in status.urls:
+        out.print(f"{label}: {url}", markup=False, highlight=False)
+
+
+def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
+    """THE single place where `up` syncs topics.yaml, as the compose stack's topic-init does.
+
+    Non-destructive (no deletions). Returns (report JSON, summary renderable, exit code), or
+    None when there is nothing to sync with (no reconcile module yet, or no topics file).
+    """
+    try:
+        from dreamscape_infra.reconcile import sync_from_file
+    except ImportError:
+        return None
+    if not Path(state.topics_file).is_file():
+        return None
+    from dreamscape_infra.render import render_report_summary, report_json
+    from dreamscape_infra.settings import ConnectionSettings
+
+    # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
+    admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
+    try:
+        outcome = sync_from_file(admin, state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+    finally:
+        admin.close()
+    return (
+        report_json(outcome.plan, outcome.report),
+        render_report_summary(outcome.report),
+        outcome.report.exit_code(),
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the stack commands to the root app."""
+
+    @app.command("up")
+    def up(
+        ctx: typer.Context,
+        runtime: str | None = RUNTIME_OPTION,
+        profile: list[str] = typer.Option(
+            [],
+            "--profile",
+            "-p",
+            metavar="PROFILE",
+            help="Docker extras: ui (Kafka UI), schema (Schema Registry).",
+        ),
+        no_wait: bool = typer.Option(False, "--no-wait", help="Return once started, not ready."),
+        timeout: float = typer.Option(
+            120.0, "--timeout", min=1.0, help="Seconds to wait for a ready broker."
+        ),
+        build: bool = typer.Option(False, "--build", help="Docker: build images before starting."),
+        kraft: bool = typer.Option(
+            False,
+            "--kraft",
+            help="Local: one combined KRaft node (Kafka 4.x) instead of ZooKeeper.",
+        ),
+        brokers: int = typer.Option(
+            1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
+        ),
+        no_sync: bool = typer.Option(
+            False, "--no-sync", help="Do not sync topics.yaml once the broker is ready."
+        ),
+        state_dir: Path | None = STATE_DIR_OPTION,
+        output: OutputFormat | None = OUTPUT_OPTION,
+    ) -> None:
+        """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
+
+        "already running" is success (exit 0). The local runtime needs Java and the jars from
+        `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+
+        Example: dreamscape-infra up --runtime local
+        """
+        state = get_state(ctx)
+        json_mode = state.output_format(output) is OutputFormat.json
+        stack, choice = _runtime(state, runtime, state_dir)
+        options = UpOptions(
+            profiles=tuple(profile),
+            wait=not no_wait,
+            timeout_s=timeout,
+            build=build,
+            kraft=kraft,
+            brokers=brokers,
+        )
+        with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
+            result = stack.up(options, progress)
+        _note(state, result.notes)
+
+        synced: tuple[dict[str, Any], Any, ExitCode] | None = None
+        # the docker stack runs its own topic-init container; the local one syncs here
+        if choice.name == "local" and options.wait and not no_sync:
+            with _spinner(state, "syncing topics.yaml") as progress:
+                progress("topics", f"syncing {state.topics_file}")
+                synced = _sync_topics(state, result.status.bootstrap_servers)
+
+        code = synced[2] if synced is not None else ExitCode.OK
+        if json_mode:
+            state.print_json(
+                {
+                    "runtime": choice.name,
+                    "reason": choice.reason,
+                    "already_running": result.already_running,
+                    "ready": options.wait,
+                    "notes": list(result.notes),
+                    "status": status_json(result.status),
+                    "topics": synced[0] if synced is not None else None,
+                }
+            )
+        else:
+            _print_status(state, result.status)
+            out = state.out_console()
+            where = result.status.bootstrap_servers
+            if result.already_running:
+                out.print(f"Kafka is already running at {where}", markup=False, highlight=False)
+            elif options.wait:
+                out.print(f"Kafka is ready at {where}", markup=False, highlight=False)
+            else:
+                out.print(f"Kafka is starting at {where} (--no-wait)", markup=False)
+            if synced is not None:
+                out.print("topics.yaml: ", end="", markup=False)
+                out.print(synced[1])
+        if code != ExitCode.OK:
+            state.err_console().print(
+                f"error: syncing {state.topics_file} did not fully succeed "
+                "(see `dreamscape-infra topics plan`)",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(int(code))
+
+    @app.command("down")
+    def down(
+        ctx: typer.Context,
+        runtime: str | None = RUNTIME_OPTION,
+        volumes: bool = typer.Option(
+            False, "--volumes", "-v", help="Also delete the data (topics, messages, offsets)."
+        ),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Confirm -v without a prompt."),
+        state_dir: Path | None = STATE_DIR_OPTION,
+        output: OutputFormat | None = OUTPUT_OPTION,
+    ) -> None:
+        """Stop the stack: brokers first, then ZooKeeper. -v also deletes its data (confirms).
+
+        Without a terminal, -v needs --yes; otherwise nothing is stopped or removed (exit 7).
+
+        Example: dreamscape-infra down --runtime local -v --yes
+        """
+        state = get_state(ctx)
+        json_mode = state.output_format(output) is OutputFormat.json
+        stack, choice = _runtime(state, runtime, state_dir)
+        if volumes and not yes:
+            if not state.is_interactive() or json_mode:
+                raise RefusedError(
+                    "down -v deletes all Kafka data; nothing was stopped or removed",
+                    hint="pass --yes to confirm",
+                )
+            if not typer.confirm(
+                f"Stop the {choice.name} stack and delete its data (topics, messages, offsets)?",
+                default=False,
+                err=True,
+            ):
+                raise RefusedError("not confirmed; nothing was stopped or removed")
+        with _spinner(state, f"stopping Kafka ({choice.name} runtime)") as progress:
+            result = stack.down(volumes, progress)
+        _note(state, result.notes)
+        if json_mode:
+            state.print_json(
+                {
+                    "runtime": choice.name,
+                    "stopped": list(result.stopped),
+                    "removed_data": result.removed_data,
+                    "notes": list(result.notes),
+                }
+            )
+            return
+        out = state.out_console()
+        stopped = ", ".join(result.stopped) if result.stopped else "nothing was running"
+        out.print(f"stopped: {stopped}", markup=False, highlight=False)
+        if result.removed_data:
+            out.print("data removed", markup=False)
+
+    @app.command("status")
+    def status(
+        ctx: typer.Context,
+        runtime: str | None = RUNTIME_OPTION,
+        state_dir: Path | None = STATE_DIR_OPTION,
+        output: OutputFormat | None = OUTPUT_OPTION,
+    ) -> None:
+        """Show every service of the stack with its state, health, pid and ports.
+
+        Example: dreamscape-infra status --runtime local --output json
+        """
+        state = get_state(ctx)
+        stack, _ = _runtime(state, runtime, state_dir)
+        current = stack.status()
+        if state.output_format(output) is OutputFormat.json:
+            state.print_json(status_json(current))
+            return
+        _print_status(state, current)
+
+    @app.command("logs")
+    def logs(
+        ctx: typer.Context,
+        service: str | None = typer.Argument(
+            None, help="zookeeper, kafka, kafka-2, ... (default: all, prefixed)."
+        ),
+        runtime: str | None = RUNTIME_OPTION,
+        follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+        tail: int | None = typer.Option(
+            None, "--tail", "-n", min=0, help="Only the last N lines of each log."
+        ),
+        state_dir: Path | None = STATE_DIR_OPTION,
+    ) -> None:
+        """Print the stack's logs (local: the JVM log files); -f follows them until Ctrl-C.
+
+        Example: dreamscape-infra logs --runtime local kafka -f --tail 50
+        """
+        state = get_state(ctx)
+        stack, _ = _runtime(state, runtime, state_dir)
+        try:
+            for line in stack.logs(service, follow, tail):
+                typer.echo(line)
+        except KeyboardInterrupt:  # the way out of --follow: not an error
+            return
+
+
+__all__ = ["register", "render_status", "status_json"]
