@@ -1,0 +1,278 @@
+"""`up`, `down`, `status`, `logs` through CliRunner with a fake StackRuntime (no JVM, no Docker)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dreamscape_infra.cli import app
+from dreamscape_infra.cli.state import AppState
+from dreamscape_infra.errors import EnvironmentFailure, ExitCode
+from dreamscape_infra.runtime.base import (
+    DownResult,
+    ProgressCallback,
+    RuntimeName,
+    ServiceStatus,
+    StackStatus,
+    UpOptions,
+    UpResult,
+)
+from dreamscape_infra.settings import ConnectionSettings
+from tests.fake_admin import FakeAdmin
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPICS = str(ROOT / "topics.yaml")
+runner = CliRunner()
+
+
+@dataclass
+class FakeRuntime:
+    """A StackRuntime that records calls and returns canned values."""
+
+    name: RuntimeName = "local"
+    already_running: bool = False
+    fail_up: EnvironmentFailure | None = None
+    log_lines: tuple[str, ...] = ("line 1", "line 2")
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+
+    def _status(self) -> StackStatus:
+        return StackStatus(
+            runtime=self.name,
+            services=(
+                ServiceStatus("zookeeper", "running", "healthy", ("127.0.0.1:2181",), 11),
+                ServiceStatus("kafka", "running", "healthy", ("127.0.0.1:9092",), 12),
+            ),
+            bootstrap_servers="127.0.0.1:9092",
+        )
+
+    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
+        self.calls.append(("up", options))
+        progress("kafka", "waiting for Kafka at 127.0.0.1:9092")
+        if self.fail_up is not None:
+            raise self.fail_up
+        return UpResult(self._status(), already_running=self.already_running, notes=("a note",))
+
+    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
+        self.calls.append(("down", remove_data))
+        progress("kafka", "stopping")
+        return DownResult(stopped=("kafka", "zookeeper"), removed_data=remove_data)
+
+    def status(self) -> StackStatus:
+        self.calls.append(("status",))
+        return self._status()
+
+    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
+        self.calls.append(("logs", service, follow, tail))
+        yield from self.log_lines
+
+
+@dataclass
+class Harness:
+    runtime: FakeRuntime
+    admin: FakeAdmin
+    chosen: list[str] = field(default_factory=list)
+    admin_settings: list[ConnectionSettings] = field(default_factory=list)
+
+    def invoke(
+        self,
+        *args: str,
+        environ: dict[str, str] | None = None,
+        interactive: bool = False,
+        stdin: str | None = None,
+    ) -> tuple[int, str, str]:
+        def runtime_factory(name: str) -> FakeRuntime:
+            self.chosen.append(name)
+            self.runtime.name = "docker" if name == "docker" else "local"
+            return self.runtime
+
+        def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
+            self.admin_settings.append(settings)
+            return self.admin
+
+        state = AppState(
+            environ=environ or {},
+            runtime_factory=runtime_factory,
+            admin_factory=admin_factory,
+            interactive=interactive,
+        )
+        result = runner.invoke(app, ["--topics-file", TOPICS, *args], obj=state, input=stdin)
+        assert "Traceback" not in result.stdout + result.stderr
+        return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness(FakeRuntime(), FakeAdmin())
+
+
+def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
+    code, out, err = harness.invoke("up", "--runtime", "local")
+    assert code == 0
+    assert harness.chosen == ["local"]
+    assert "runtime: local (requested by --runtime)" in err
+    assert "kafka: waiting for Kafka at 127.0.0.1:9092" in err  # progress, on stderr
+    assert "note: a note" in err
+    assert "Kafka is ready at 127.0.0.1:9092" in out
+    assert "topics.yaml:" in out
+    assert "change(s) applied" in out
+    # synced against the started stack, not KAFKA_BROKERS
+    assert [s.bootstrap_servers for s in harness.admin_settings] == ["127.0.0.1:9092"]
+    assert harness.admin.topics, "up created the topics of topics.yaml"
+    assert harness.admin.closed
+
+
+def test_up_passes_every_option(harness: Harness) -> None:
+    code, _, _ = harness.invoke(
+        "up", "-r", "local", "--kraft", "--no-wait", "--timeout", "7", "--build", "-p", "ui"
+    )
+    assert code == 0
+    (_, options) = harness.runtime.calls[0]
+    assert options == UpOptions(
+        profiles=("ui",), wait=False, timeout_s=7.0, build=True, kraft=True, brokers=1
+    )
+    assert harness.admin_settings == [], "no sync without waiting for a ready broker"
+
+
+def test_up_brokers_and_no_sync(harness: Harness) -> None:
+    code, _, _ = harness.invoke("up", "-r", "local", "--brokers", "3", "--no-sync")
+    assert code == 0
+    assert harness.runtime.calls[0][1] == UpOptions(brokers=3)
+    assert harness.admin_settings == []
+
+
+@pytest.mark.parametrize("count", ["0", "4"])
+def test_up_brokers_out_of_range_is_a_usage_error(harness: Harness, count: str) -> None:
+    code, _, _ = harness.invoke("up", "-r", "local", "--brokers", count)
+    assert code == ExitCode.USAGE
+    assert harness.runtime.calls == []
+
+
+def test_up_already_running_is_success(harness: Harness) -> None:
+    harness.runtime.already_running = True
+    code, out, _ = harness.invoke("up", "-r", "local", "--no-sync")
+    assert code == 0
+    assert "Kafka is already running at 127.0.0.1:9092" in out
+
+
+def test_up_json_is_one_document(harness: Harness) -> None:
+    code, out, _ = harness.invoke("up", "-r", "local", "-o", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["runtime"] == "local"
+    assert doc["already_running"] is False
+    assert doc["status"]["bootstrap_servers"] == "127.0.0.1:9092"
+    assert [s["name"] for s in doc["status"]["services"]] == ["zookeeper", "kafka"]
+    assert doc["topics"] is not None
+
+
+def test_up_docker_leaves_the_sync_to_topic_init(harness: Harness) -> None:
+    code, _, err = harness.invoke("up", "--runtime", "docker")
+    assert code == 0
+    assert harness.chosen == ["docker"]
+    assert "runtime: docker" in err
+    assert harness.admin_settings == []
+
+
+def test_up_failure_shows_log_lines_and_exit_4(harness: Harness) -> None:
+    harness.runtime.fail_up = EnvironmentFailure(
+        "kafka exited during start-up",
+        details=["ERROR boom", "at Kafka.main"],
+        hint="full log: /x/kafka.log",
+    )
+    code, out, err = harness.invoke("up", "-r", "local")
+    assert code == ExitCode.ENVIRONMENT
+    assert "error: kafka exited during start-up" in err
+    assert "  | ERROR boom" in err
+    assert "hint: full log: /x/kafka.log" in err
+    assert out == ""
+
+
+def test_runtime_from_environment_variable(harness: Harness) -> None:
+    code, _, err = harness.invoke("status", environ={"DREAMSCAPE_RUNTIME": "local"})
+    assert code == 0
+    assert harness.chosen == ["local"]
+    assert "requested by DREAMSCAPE_RUNTIME" in err
+
+
+def test_unknown_runtime_is_invalid_config(harness: Harness) -> None:
+    code, _, err = harness.invoke("status", "--runtime", "podman")
+    assert code == ExitCode.INVALID_CONFIG
+    assert "--runtime: unknown runtime 'podman'" in err
+    code, _, err = harness.invoke("status", environ={"DREAMSCAPE_RUNTIME": "vm"})
+    assert code == ExitCode.INVALID_CONFIG
+    assert "DREAMSCAPE_RUNTIME: unknown runtime 'vm'" in err
+
+
+def test_down_volumes_refused_without_terminal_or_yes(harness: Harness) -> None:
+    code, out, err = harness.invoke("down", "-r", "local", "-v")
+    assert code == ExitCode.REFUSED
+    assert "pass --yes" in err
+    assert harness.runtime.calls == [], "nothing stopped or removed"
+    assert out == ""
+
+
+@pytest.mark.parametrize(("answer", "removed"), [("n\n", False), ("y\n", True)])
+def test_down_volumes_confirms_on_a_terminal(harness: Harness, answer: str, removed: bool) -> None:
+    code, _, _ = harness.invoke("down", "-r", "local", "-v", interactive=True, stdin=answer)
+    if removed:
+        assert code == 0
+        assert harness.runtime.calls == [("down", True)]
+    else:
+        assert code == ExitCode.REFUSED
+        assert harness.runtime.calls == []
+
+
+def test_down_volumes_yes_and_json(harness: Harness) -> None:
+    code, out, _ = harness.invoke("down", "-r", "local", "-v", "--yes", "-o", "json")
+    assert code == 0
+    assert json.loads(out) == {
+        "runtime": "local",
+        "stopped": ["kafka", "zookeeper"],
+        "removed_data": True,
+        "notes": [],
+    }
+
+
+def test_down_without_volumes_needs_no_confirmation(harness: Harness) -> None:
+    code, out, _ = harness.invoke("down", "-r", "local")
+    assert code == 0
+    assert harness.runtime.calls == [("down", False)]
+    assert "stopped: kafka, zookeeper" in out
+
+
+def test_status_table_and_json(harness: Harness) -> None:
+    code, out, _ = harness.invoke("status", "-r", "local")
+    assert code == 0
+    for word in ("zookeeper", "kafka", "running"):
+        assert word in out
+    assert "bootstrap servers: 127.0.0.1:9092" in out
+    code, out, _ = harness.invoke("status", "-r", "local", "-o", "json")
+    doc = json.loads(out)
+    assert doc["running"] is True
+    assert doc["services"][1] == {
+        "name": "kafka",
+        "state": "running",
+        "health": "healthy",
+        "pid": 12,
+        "ports": ["127.0.0.1:9092"],
+        "detail": "",
+    }
+
+
+def test_logs_prints_lines_to_stdout(harness: Harness) -> None:
+    code, out, _ = harness.invoke("logs", "-r", "local", "kafka", "-f", "--tail", "5")
+    assert code == 0
+    assert out == "line 1\nline 2\n"
+    assert harness.runtime.calls == [("logs", "kafka", True, 5)]
+
+
+@pytest.mark.parametrize("command", ["up", "down", "status", "logs"])
+def test_every_command_documents_an_example(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert f"Example: dreamscape-infra {command}" in result.stdout
