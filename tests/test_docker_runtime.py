@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -570,3 +571,143 @@ def test_statuses_prefer_the_running_container_and_keep_unknown_services() -> No
     assert (by_name["kafka"].state, by_name["kafka"].health) == ("starting", "none")
     assert by_name["zookeeper"].state == "missing"
     assert by_name["connect"].health == "unknown"
+
+
+# -- the CLI over the docker runtime, with the shim on PATH -----------------------------------
+
+
+def run_cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from dreamscape_infra.cli import AppState, app
+
+    state = AppState(interactive=False)  # os.environ, with the shim's PATH
+    return CliRunner().invoke(app, list(args), obj=state)
+
+
+def test_cli_up_with_ui_profile_reaches_compose(shim: Shim) -> None:
+    result = run_cli("up", "--runtime", "docker", "--profile", "ui")
+    assert result.exit_code == 0, result.output
+    calls = shim.compose_calls()
+    assert (
+        compose(
+            "up",
+            "--detach",
+            "--wait",
+            "--wait-timeout",
+            "120",
+            "zookeeper",
+            "kafka",
+            "kafka-ui",
+            profiles=("ui",),
+        )
+        in calls
+    )
+    assert compose("run", "--no-TTY", "--rm", "topic-init", profiles=("ui",)) in calls
+    assert "Kafka is ready at localhost:9092" in result.stdout
+
+
+def test_cli_up_with_schema_profile_no_wait_and_timeout(shim: Shim) -> None:
+    result = run_cli("up", "--runtime", "docker", "--profile", "schema", "--no-wait")
+    assert result.exit_code == 0, result.output
+    assert (
+        compose("up", "--detach", "zookeeper", "kafka", "schema-registry", profiles=("schema",))
+        in shim.compose_calls()
+    )
+    result = run_cli("up", "--runtime", "docker", "-p", "ui", "-p", "schema", "--timeout", "30")
+    assert result.exit_code == 0, result.output
+    assert shim.compose_calls()[-3][-9:] == [
+        "up",
+        "--detach",
+        "--wait",
+        "--wait-timeout",
+        "30",
+        "zookeeper",
+        "kafka",
+        "kafka-ui",
+        "schema-registry",
+    ]
+
+
+def test_cli_up_topic_init_failure_exits_4_with_its_lines(shim: Shim) -> None:
+    shim.set("DOCKER_SHIM_RUN_EXIT", "3")
+    result = run_cli("up", "--runtime", "docker")
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    assert "error: topic-init failed with exit code 3: invalid config" in result.stderr
+    assert "  | error: orders.events: cannot reduce partitions from 12 to 6" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_down_reaches_every_profile(shim: Shim) -> None:
+    result = run_cli("down", "--runtime", "docker")
+    assert result.exit_code == 0, result.output
+    assert shim.compose_calls()[-1] == compose("down", "--remove-orphans", profiles=ALL)
+    result = run_cli("down", "--runtime", "docker", "-v", "--yes")
+    assert result.exit_code == 0, result.output
+    assert shim.compose_calls()[-1] == compose(
+        "down", "--remove-orphans", "--volumes", profiles=ALL
+    )
+
+
+def test_cli_down_v_without_yes_or_terminal_removes_nothing(shim: Shim) -> None:
+    result = run_cli("down", "--runtime", "docker", "-v")
+    assert result.exit_code == ExitCode.REFUSED
+    assert "nothing was stopped or removed" in result.stderr
+    assert shim.calls() == []  # not even a docker version: nothing reached docker
+
+
+@pytest.mark.timeout(120)
+def test_cli_down_v_in_a_real_process_without_terminal(shim: Shim) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "dreamscape_infra", "down", "--runtime", "docker", "-v"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+    )
+    assert completed.returncode == ExitCode.REFUSED, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert [c for c in shim.compose_calls() if "down" in c] == []
+
+
+def test_cli_status_json_and_logs(shim: Shim) -> None:
+    shim.ps_output([ps_entry("kafka", publishers=published(9092))])
+    result = run_cli("status", "--runtime", "docker", "-o", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [s["name"] for s in document["services"]] == list(ALL_SERVICES)
+    assert document["services"][1]["ports"] == ["127.0.0.1:9092->9092/tcp"]
+    assert shim.compose_calls()[-1] == compose(*PS, profiles=ALL)
+
+    result = run_cli("logs", "kafka", "--runtime", "docker", "--tail", "5")
+    assert result.exit_code == 0, result.output
+    assert shim.compose_calls()[-1] == compose(
+        "logs", "--no-color", "--tail", "5", "kafka", profiles=ALL
+    )
+    assert "kafka-1  | second line" in result.stdout
+
+
+@pytest.mark.timeout(120)
+def test_cli_up_real_client_without_daemon(no_daemon: None) -> None:
+    """The acceptance line: exits within seconds, one line + hint, code 4, no traceback."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "dreamscape_infra", "up", "--runtime", "docker", "--profile", "ui"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == ExitCode.ENVIRONMENT, completed.stderr
+    lines = completed.stderr.splitlines()
+    assert [line for line in lines if line.startswith("error:")] == [
+        f"error: Docker daemon not reachable: Cannot connect to the Docker daemon at "
+        f"{os.environ['DOCKER_HOST']}"
+    ]
+    assert "hint: start Docker (or Docker Desktop) and retry, or use --runtime local" in lines
+    assert "Traceback" not in completed.stderr
+    assert completed.stdout == ""
+    assert elapsed < 15, f"took {elapsed:.1f}s"
