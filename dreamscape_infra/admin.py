@@ -234,6 +234,8 @@ class ConfluentAdmin:
         self._last_error = (str(error.name()), str(error.str()))
 
     def _unreachable(self) -> EnvironmentFailure:
+        # error_cb only runs when the client is polled; serve the queued errors first.
+        self._client.poll(0.2)
         if self._last_error is not None:
             name, text = self._last_error
             if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
