@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import shlex
 import time
 import uuid
 from collections import deque
@@ -53,6 +54,7 @@ PORT_ENVS = {
     "controller_port": "DREAMSCAPE_CONTROLLER_PORT",
 }
 HEAP_ENV = "DREAMSCAPE_KAFKA_HEAP"
+JVM_OPTS_ENV = "DREAMSCAPE_JVM_OPTS"  # replaces JVM_FLAGS (set it empty for the JVM defaults)
 LOG_TAIL_LINES = 20
 # A ZooKeeper session this short lets a broker killed from outside be restarted quickly: its
 # old registration (/brokers/ids/N) must expire before the new process may register.
@@ -85,10 +87,11 @@ class LocalConfig:
     heap: str = "512m"
     stop_timeout_s: float = 30.0
     start_retry_s: float = 1.0
+    jvm_flags: tuple[str, ...] = JVM_FLAGS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], state_dir: Path | str | None = None) -> LocalConfig:
-        """Read DREAMSCAPE_STATE_DIR, DREAMSCAPE_*_PORT and DREAMSCAPE_KAFKA_HEAP.
+        """Read DREAMSCAPE_STATE_DIR, DREAMSCAPE_*_PORT, DREAMSCAPE_KAFKA_HEAP and _JVM_OPTS.
 
         `state_dir` (the CLI option) wins over the variable. Raises ConfigError naming every
         invalid variable.
@@ -107,10 +110,17 @@ class LocalConfig:
         heap = (env.get(HEAP_ENV) or "512m").strip()
         if not (heap[:-1].isascii() and heap[:-1].isdigit() and heap[-1:].lower() in "kmg"):
             problems.append(f"{HEAP_ENV}: '{heap}' is not a heap size (e.g. 512m or 1g)")
+        flags: tuple[str, ...] = JVM_FLAGS
+        raw_flags = env.get(JVM_OPTS_ENV)
+        if raw_flags is not None:
+            try:
+                flags = tuple(shlex.split(raw_flags))
+            except ValueError as exc:
+                problems.append(f"{JVM_OPTS_ENV}: cannot split '{raw_flags}' ({exc})")
         if problems:
             raise ConfigError(problems, hint="fix the environment variable(s) named above")
         folder = state_dir if state_dir is not None else env.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR
-        return cls(state_dir=Path(folder).expanduser(), heap=heap, **ports)
+        return cls(state_dir=Path(folder).expanduser(), heap=heap, jvm_flags=flags, **ports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +498,7 @@ class LocalRuntime:
         return [
             java,
             f"-Xmx{heap}",
-            *JVM_FLAGS,
+            *self.config.jvm_flags,
             f"-Dlog4j.configuration={log4j}",
             f"-Dlog4j2.configurationFile={log4j2}",
             "-cp",
