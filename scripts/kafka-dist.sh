@@ -37,8 +37,13 @@ for pom in "$ROOT"/kafka-dist/pom-*.xml; do
     mkdir -p "$dest"
     tmp="$(mktemp -d "$dest/.libs.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT
-    "$MVN" -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
-        -DoutputDirectory="$tmp" -DincludeScope=runtime
+    # Maven's output only matters when it fails (and -q still prints colour resets)
+    if ! "$MVN" -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+        -DoutputDirectory="$tmp" -DincludeScope=runtime >"$dest/mvn.log" 2>&1; then
+        tail -n 30 "$dest/mvn.log" >&2
+        echo "kafka-dist: Maven could not resolve $(basename "$pom") (full log: $dest/mvn.log)" >&2
+        exit 4
+    fi
     rm -rf "$dest/libs" "$dest/.complete"
     mv "$tmp" "$dest/libs"
     trap - EXIT
