@@ -172,8 +172,15 @@ class Service:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes as 22 characters of URL-safe base64."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """A KRaft cluster id: 16 random bytes as 22 characters of URL-safe base64.
+
+    Never starts with '-', which StorageTool's argument parser would take for an option (Kafka's
+    own Uuid.randomUuid() skips those too).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def broker_name(index: int) -> str:
@@ -250,6 +257,10 @@ def server_properties(service: Service, layout: Layout) -> str:
             "share.coordinator.state.topic.replication.factor": 1,
             "share.coordinator.state.topic.min.isr": 1,
             "share.coordinator.state.topic.num.partitions": 1,
+            # a node killed from outside is refused re-registration until the controller has
+            # expired its old session (default 9 s); this makes `up` after a crash faster
+            "broker.session.timeout.ms": 4000,
+            "broker.heartbeat.interval.ms": 1000,
         }
     else:
         values = {
