@@ -547,3 +547,90 @@ def test_two_broker_cluster(lifecycle_env: dict[str, str]) -> None:
     code, _, err = _cli(env, "down", "--runtime", "local", "-v", "--yes")
     assert code == 0, err
     assert _our_java_processes(Path(env["DREAMSCAPE_STATE_DIR"])) == []
+
+
+# ---- up's orchestration, with fake processes and a fake Java ----------------------------------
+
+
+@dataclass
+class SpawningProcesses(FakeProcesses):
+    """Spawned processes stay 'alive' with their argv; nothing is ever ready."""
+
+    spawned: list[tuple[str, ...]] = field(default_factory=list)
+    next_pid: int = 500
+
+    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
+        self.next_pid += 1
+        self.argv[self.next_pid] = tuple(argv)
+        self.spawned.append(tuple(argv))
+        log_file.write_text("started\n")
+        return self.next_pid
+
+
+def _fake_install(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "kafka-home"
+    (home / "libs").mkdir(parents=True)
+    (home / "libs" / "kafka_2.13-3.9.1.jar").write_bytes(b"")
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text("#!/bin/sh\n")
+    java.chmod(0o755)
+    return {"KAFKA_HOME": str(home), "JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}
+
+
+def test_up_spawns_zookeeper_then_brokers_with_our_jvm_command(tmp_path: Path) -> None:
+    env = _fake_install(tmp_path)
+    procs = SpawningProcesses()
+    state = tmp_path / "state"
+    (port,) = free_ports(1)
+    runtime = LocalRuntime(
+        LocalConfig(state_dir=state, zk_port=2181, kafka_port=port), env=env, processes=procs
+    )
+    result = runtime.up(UpOptions(wait=False, brokers=2), no_progress)
+    assert not result.already_running
+    zk_argv, broker_argv, broker2_argv = procs.spawned
+    assert zk_argv[0] == str(tmp_path / "jdk" / "bin" / "java")
+    assert zk_argv[-2:] == (
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        str(state / "zookeeper" / "zoo.cfg"),
+    )
+    assert broker_argv[-2:] == ("kafka.Kafka", str(state / "kafka" / "server.properties"))
+    assert broker2_argv[-1] == str(state / "kafka-2" / "server.properties")
+    assert "-Xmx512m" in broker_argv
+    assert "-XX:+UseSerialGC" in broker_argv
+    assert f"-Dlog4j.configuration={(state / 'log4j.properties').as_uri()}" in broker_argv
+    assert broker_argv[broker_argv.index("-cp") + 1] == str(tmp_path / "kafka-home" / "libs" / "*")
+    assert (state / "kafka" / "kafka.pid").read_text() == "502\n"
+    assert json.loads((state / "cluster.json").read_text())["brokers"] == 2
+    assert [s.state for s in result.status.services] == ["running"] * 3
+
+    again = runtime.up(UpOptions(wait=False), no_progress)
+    assert again.already_running
+    assert len(procs.spawned) == 3, "nothing started twice"
+    assert "this cluster has 2 brokers; starting all of them" in again.notes
+
+
+def test_up_timeout_says_kafka_keeps_running(tmp_path: Path) -> None:
+    env = _fake_install(tmp_path)
+    zk_port, kafka_port = free_ports(2)
+    runtime = LocalRuntime(
+        LocalConfig(state_dir=tmp_path / "s", zk_port=zk_port, kafka_port=kafka_port),
+        env=env,
+        processes=SpawningProcesses(),
+    )
+    with pytest.raises(EnvironmentFailure) as caught:
+        runtime.up(UpOptions(timeout_s=1), no_progress)
+    assert caught.value.message.startswith("Kafka did not become ready within 1s")
+    assert caught.value.details == ["started"]
+
+
+def test_ci_turns_missing_jars_into_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_HOME", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_local_kafka(kraft=False)
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="KAFKA_HOME|Java"):
+        require_local_kafka(kraft=False)
