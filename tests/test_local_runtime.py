@@ -632,5 +632,5 @@ def test_ci_turns_missing_jars_into_failures(
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         require_local_kafka(kraft=False)
     monkeypatch.setenv("CI", "false")
-    with pytest.raises(pytest.skip.Exception, match="KAFKA_HOME|Java"):
+    with pytest.raises(pytest.skip.Exception, match=r"KAFKA_HOME|Java"):
         require_local_kafka(kraft=False)
