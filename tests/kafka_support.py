@@ -91,6 +91,8 @@ def local_runtime(state_dir: Path, *, kraft: bool = False, brokers: int = 1) -> 
     """A LocalRuntime on free ports in `state_dir` (nothing started yet)."""
     zk_port, controller_port = free_ports(2)
     kafka_port = free_port_block(brokers)
+    while {zk_port, controller_port} & set(range(kafka_port, kafka_port + brokers)):
+        kafka_port = free_port_block(brokers)
     config = LocalConfig(
         state_dir=state_dir,
         zk_port=zk_port,

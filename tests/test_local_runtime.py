@@ -465,6 +465,8 @@ def lifecycle_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     require_local_kafka(kraft=False)
     zk_port, controller_port = free_ports(2)
     kafka_port = free_port_block(2)
+    while {zk_port, controller_port} & {kafka_port, kafka_port + 1}:
+        kafka_port = free_port_block(2)
     env = {
         **os.environ,
         "DREAMSCAPE_STATE_DIR": str(tmp_path / "state"),
