@@ -170,12 +170,19 @@ def test_up_json_is_one_document(harness: Harness) -> None:
     assert doc["topics"] is not None
 
 
-def test_up_docker_leaves_the_sync_to_topic_init(harness: Harness) -> None:
-    code, _, err = harness.invoke("up", "--runtime", "docker")
-    assert code == 0
+def test_up_docker_leaves_the_sync_to_topic_init_then_checks_from_the_host(
+    harness: Harness,
+) -> None:
+    code, out, err = harness.invoke("up", "--runtime", "docker")
+    assert code == ExitCode.ENVIRONMENT  # topic-init "ran" but the fake cluster has no topics
     assert harness.chosen == ["docker"]
     assert "runtime: docker" in err
-    assert harness.admin_settings == []
+    assert "0 of 32 declared topics in sync" in out
+    assert harness.admin.calls == ["snapshot"]  # a plan only: the host never syncs docker's
+    harness.admin.calls.clear()
+    code, _, _ = harness.invoke("up", "--runtime", "docker", "--no-sync")
+    assert code == 0
+    assert harness.admin.calls == []
 
 
 def test_up_failure_shows_log_lines_and_exit_4(harness: Harness) -> None:

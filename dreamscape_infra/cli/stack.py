@@ -139,14 +139,12 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
     """THE single place where `up` syncs topics.yaml, as the compose stack's topic-init does.
 
     Non-destructive (no deletions). Returns (report JSON, summary renderable, exit code), or
-    None when there is nothing to sync with (no reconcile module yet, or no topics file).
+    None when there is no topics file to sync.
     """
-    try:
-        from dreamscape_infra.reconcile import sync_from_file
-    except ImportError:
-        return None
     if not Path(state.topics_file).is_file():
+        _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
+    from dreamscape_infra.reconcile import sync_from_file
     from dreamscape_infra.render import render_report_summary, report_json
     from dreamscape_infra.settings import ConnectionSettings
 
@@ -161,6 +159,30 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
         render_report_summary(outcome.report),
         outcome.report.exit_code(),
     )
+
+
+def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
+    """After the docker stack's topic-init: plan from the host; every declared topic in sync?"""
+    if not Path(state.topics_file).is_file():
+        return None
+    from rich.text import Text
+
+    from dreamscape_infra.desired import load_desired
+    from dreamscape_infra.plan import PlanOptions
+    from dreamscape_infra.reconcile import make_plan, observe
+    from dreamscape_infra.render import plan_json
+    from dreamscape_infra.settings import ConnectionSettings
+
+    desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+    admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
+    try:
+        plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+    finally:
+        admin.close()
+    summary = plan.summary()
+    line = f"{summary['in_sync']} of {summary['topics']} declared topics in sync"
+    code = ExitCode.OK if not plan.has_changes else ExitCode.ENVIRONMENT
+    return plan_json(plan), Text(line, style="green" if code == ExitCode.OK else "red"), code
 
 
 def register(app: typer.Typer) -> None:
@@ -191,7 +213,9 @@ def register(app: typer.Typer) -> None:
             1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
         ),
         no_sync: bool = typer.Option(
-            False, "--no-sync", help="Do not sync topics.yaml once the broker is ready."
+            False,
+            "--no-sync",
+            help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
         ),
         state_dir: Path | None = STATE_DIR_OPTION,
         output: OutputFormat | None = OUTPUT_OPTION,
@@ -219,11 +243,16 @@ def register(app: typer.Typer) -> None:
         _note(state, result.notes)
 
         synced: tuple[dict[str, Any], Any, ExitCode] | None = None
-        # the docker stack runs its own topic-init container; the local one syncs here
+        # the docker stack runs its own topic-init container, then we check from the host;
+        # the local one syncs here
         if choice.name == "local" and options.wait and not no_sync:
             with _spinner(state, "syncing topics.yaml") as progress:
                 progress("topics", f"syncing {state.topics_file}")
                 synced = _sync_topics(state, result.status.bootstrap_servers)
+        elif choice.name == "docker" and options.wait and not no_sync:
+            with _spinner(state, "checking topics from the host") as progress:
+                progress("topics", f"planning {state.topics_file}")
+                synced = _check_topics(state, result.status.bootstrap_servers)
 
         code = synced[2] if synced is not None else ExitCode.OK
         if json_mode:
