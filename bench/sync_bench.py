@@ -215,7 +215,12 @@ def timed(argv: Sequence[str], env: Mapping[str, str] | None = None, timeout: fl
         timeout=timeout,
         check=False,
     )
-    return Run(time.perf_counter() - start, proc.returncode, proc.stderr[-2000:])
+    err = (
+        proc.stderr
+        if len(proc.stderr) <= 2000
+        else proc.stderr[:1000] + " ... " + proc.stderr[-800:]
+    )
+    return Run(time.perf_counter() - start, proc.returncode, err)
 
 
 def must(run: Run, what: str, codes: Sequence[int] = (0,)) -> Run:
@@ -590,8 +595,10 @@ class Results:
     cli_help: list[float] = field(default_factory=list)
     describe_runs: list[float] = field(default_factory=list)
     scale: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
     profile: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
     seed_partitions: int = 0
+    load_start: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 def seed_figures(broker: Broker, work: Path, res: Results, sync_n: int, loop_n: int) -> None:
@@ -670,8 +677,14 @@ def scale_figures(broker: Broker, work: Path, res: Results, sizes: Sequence[int]
             prefix = f"gen{n}r{i}."
             path = generated_file(work, prefix, n)
             sync, sync_counts = counted(broker, work, ["-f", str(path), "topics", "sync"])
-            must(sync, f"sync of {n} topics")
-            log(f"sync {n}: {sync.seconds:.2f}s {sync_counts}")
+            log(f"sync {n}: exit {sync.code}, {sync.seconds:.2f}s {sync_counts}")
+            if sync.code != 0:  # reported in the doc, not hidden: e.g. a chunk timing out
+                first = (sync.stderr.strip().splitlines() or ["?"])[0][:300]
+                entry["failed"] = f"exit {sync.code} after {sync.seconds:.1f} s: `{first}`"
+                log(f"sync of {n} topics failed: {sync.stderr}")
+                delete_prefix(broker, prefix)
+                settle()
+                break
             plan, plan_counts = counted(
                 broker, work, ["-f", str(path), "topics", "plan", "--detailed-exitcode"]
             )
@@ -683,7 +696,10 @@ def scale_figures(broker: Broker, work: Path, res: Results, sizes: Sequence[int]
             entry["sync"].append(sync.seconds)
             entry["plan"].append(plan.seconds)
             entry["sync_counts"], entry["plan_counts"] = sync_counts, plan_counts
-        res.scale[n] = entry
+        if entry["sync"]:
+            res.scale[n] = entry
+        if "failed" in entry:
+            res.failed[n] = str(entry["failed"])
 
 
 # ---- the report ------------------------------------------------------------------------------
@@ -754,6 +770,8 @@ def render(broker: Broker, res: Results) -> str:
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}",
         f"- Kafka {broker.version} ({broker.mode}), {broker.how}",
         f"- Date: {m['date']}, commit {m['commit']}",
+        f"- Load average (1 min) when the bench started / ended: {res.load_start:.2f} /"
+        f" {os.getloadavg()[0]:.2f}; the CPUs are shared, so compare figures within this run",
         "",
         "### 32 seed topics from empty (target: sync ≥ 30× faster than the init loop)",
         "",
@@ -783,7 +801,10 @@ def render(broker: Broker, res: Results) -> str:
         if res.loop_checked
         else "**After the loop, a plan for its file was not empty** (see the bench log)."
     )
+    pair_ratios = [lo / sy for lo, sy in zip(res.loop_runs, res.sync_runs, strict=False)]
     verdict = "met" if ratio >= 30 else "**not met**"
+    if ratio >= 30 and min(pair_ratios) < 30:
+        verdict = "met by the medians, **but not by every pair of runs**, so not reliably"
     lines += [f"Target ≥ 30×: {verdict} ({ratio:.1f}×).", ""]
     py, helpt = Stats(tuple(res.python_pass)), Stats(tuple(res.cli_help))
     if "sync" in res.profile:
@@ -863,6 +884,8 @@ def render(broker: Broker, res: Results) -> str:
                 " time (medians). Requests grow only by one per 500 topics (admin.CHUNK).",
             ]
         lines.append("")
+    for n, why in sorted(res.failed.items()):
+        lines += [f"**The sync of {n:,} generated topics failed in this run**: {why}", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
