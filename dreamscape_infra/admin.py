@@ -212,6 +212,9 @@ class ConfluentAdmin:
 
         self._brokers = settings.bootstrap_servers
         self._timeout = timeout_s
+        # Changes may take the controller a while (500 topics per request under load): once the
+        # broker has answered a metadata request, wait longer for them than for connecting.
+        self._change_timeout = max(timeout_s * 6, 60.0)
         self._last_error: tuple[str, str] | None = None
         config = settings.client_config()
         config.update(
@@ -332,7 +335,7 @@ class ConfluentAdmin:
         for item, future in futures.items():
             name = key(item) if key is not None else item
             try:
-                future.result(timeout=self._timeout * 3)
+                future.result(timeout=self._change_timeout + 10)
                 results[name] = OK
             except KafkaException as exc:
                 results[name] = ActionResult(False, _code_name(exc), _safe(exc))
@@ -354,8 +357,8 @@ class ConfluentAdmin:
             futures = self._client.create_topics(
                 new,
                 validate_only=validate_only,
-                operation_timeout=self._timeout,
-                request_timeout=self._timeout,
+                operation_timeout=self._change_timeout,
+                request_timeout=self._change_timeout + 5,
             )
             results.update(self._collect(futures))
         return results
@@ -371,8 +374,8 @@ class ConfluentAdmin:
             futures = self._client.create_partitions(
                 new,
                 validate_only=validate_only,
-                operation_timeout=self._timeout,
-                request_timeout=self._timeout,
+                operation_timeout=self._change_timeout,
+                request_timeout=self._change_timeout + 5,
             )
             results.update(self._collect(futures))
         return results
@@ -405,7 +408,7 @@ class ConfluentAdmin:
                     ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries)
                 )
             futures = self._client.incremental_alter_configs(
-                resources, validate_only=validate_only, request_timeout=self._timeout
+                resources, validate_only=validate_only, request_timeout=self._change_timeout
             )
             results.update(self._collect(futures, key=lambda r: r.name))
         return results
@@ -415,7 +418,9 @@ class ConfluentAdmin:
         if not safe:
             return {}
         futures = self._client.delete_topics(
-            list(safe), operation_timeout=self._timeout, request_timeout=self._timeout
+            list(safe),
+            operation_timeout=self._change_timeout,
+            request_timeout=self._change_timeout + 5,
         )
         return self._collect(futures)
 
