@@ -283,3 +283,19 @@ def test_every_command_documents_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert f"Example: dreamscape-infra {command}" in result.stdout
+
+
+def test_status_probes_the_broker_and_summarises_topics(harness: Harness) -> None:
+    code, out, _ = harness.invoke("status", "-r", "local", "-o", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["broker"] == {"reachable": True, "brokers": 1, "controller": 0, "error": None}
+    assert doc["topics"] == {"declared": 32, "in_sync": 0, "pending": 32, "unfixable": 0}
+    assert harness.admin.topics == {}  # a plan only, never a change
+
+
+def test_status_with_an_unreachable_broker_exits_4(harness: Harness) -> None:
+    harness.admin.reachable = False
+    code, out, _ = harness.invoke("status", "-r", "local")
+    assert code == ExitCode.ENVIRONMENT
+    assert "broker: not reachable (Kafka is not reachable at fake:9092)" in out

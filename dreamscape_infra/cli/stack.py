@@ -185,6 +185,46 @@ def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any,
     return plan_json(plan), Text(line, style="green" if code == ExitCode.OK else "red"), code
 
 
+def _probe(state: AppState, current: StackStatus) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Broker reachability and, when reachable, a topic sync summary (a plan, never a change)."""
+    from dreamscape_infra.errors import InfraError
+    from dreamscape_infra.settings import ConnectionSettings
+
+    broker: dict[str, Any] = {"reachable": False, "brokers": 0, "controller": None, "error": None}
+    if not any(s.state == "running" for s in current.services if s.name.startswith("kafka")):
+        broker["error"] = "the broker is not running"
+        return broker, None
+    settings = ConnectionSettings(brokers=tuple(current.bootstrap_servers.split(",")))
+    admin = state.admin(settings, timeout_s=3.0)  # a status check should answer quickly
+    try:
+        cluster = admin.describe_cluster()
+        broker.update(
+            reachable=True, brokers=len(cluster.brokers), controller=cluster.controller_id
+        )
+        if not Path(state.topics_file).is_file():
+            return broker, None
+        from dreamscape_infra.desired import load_desired
+        from dreamscape_infra.plan import PlanOptions
+        from dreamscape_infra.reconcile import make_plan, observe
+
+        desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+        plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+        summary = plan.summary()
+        return broker, {
+            "declared": summary["topics"],
+            "in_sync": summary["in_sync"],
+            "pending": len(plan.pending),
+            "unfixable": len(plan.unfixable),
+        }
+    except InfraError as exc:
+        if not broker["reachable"]:
+            broker["error"] = exc.message
+            return broker, None
+        raise
+    finally:
+        admin.close()
+
+
 def register(app: typer.Typer) -> None:
     """Add the stack commands to the root app."""
 
@@ -354,10 +394,30 @@ def register(app: typer.Typer) -> None:
         state = get_state(ctx)
         stack, _ = _runtime(state, runtime, state_dir)
         current = stack.status()
+        broker, topics = _probe(state, current)
         if state.output_format(output) is OutputFormat.json:
-            state.print_json(status_json(current))
-            return
-        _print_status(state, current)
+            state.print_json(status_json(current) | {"broker": broker, "topics": topics})
+        else:
+            _print_status(state, current)
+            out = state.out_console()
+            if broker["reachable"]:
+                out.print(
+                    f"broker: reachable, {broker['brokers']} broker(s), "
+                    f"controller {broker['controller']}",
+                    markup=False,
+                    highlight=False,
+                )
+            else:
+                out.print(f"broker: not reachable ({broker['error']})", markup=False)
+            if topics is not None:
+                out.print(
+                    f"topics: {topics['in_sync']} of {topics['declared']} declared topics in "
+                    f"sync, {topics['pending']} change(s) pending",
+                    markup=False,
+                    highlight=False,
+                )
+        if not broker["reachable"]:
+            raise typer.Exit(int(ExitCode.ENVIRONMENT))
 
     @app.command("logs")
     def logs(

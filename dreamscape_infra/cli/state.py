@@ -71,12 +71,12 @@ class AppState:
 
         return load_settings(self.env, brokers_override=self.brokers)
 
-    def admin(self, settings: ConnectionSettings) -> KafkaAdmin:
+    def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:
             return self.admin_factory(settings)
         from dreamscape_infra.admin import ConfluentAdmin
 
-        return ConfluentAdmin(settings)
+        return ConfluentAdmin(settings, timeout_s=timeout_s)
 
     def print_json(self, document: Any) -> None:
         """Exactly one JSON document on stdout."""
