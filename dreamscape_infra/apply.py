@@ -86,33 +86,32 @@ def apply_plan(
     `desired` is given it is described again and its remaining changes are applied too.
     Guarantees: internal topics are never in a request; blocked actions are never sent.
     """
-    results: dict[int, ActionReport] = {}
-    actions = plan.actions
-    index_of = {id(a): i for i, a in enumerate(actions)}
+    results: dict[int, ActionReport] = {}  # by id(action): actions are unique objects
 
+    def record(batch: list[Action], answers: dict[str, ActionResult]) -> None:
+        for action in batch:
+            results[id(action)] = _result(action, answers.get(action.topic), dry_run)
+
+    actions = plan.actions
     creates = [a for a in actions if a.kind == "create" and a.applicable]
     raced: list[str] = []
     if creates:
         progress("create topics", 0, len(creates))
-        requests = [_new_topic(a) for a in creates]
-        answers = admin.create_topics(requests, validate_only=dry_run)
-        created: list[str] = []
+        answers = admin.create_topics([_new_topic(a) for a in creates], validate_only=dry_run)
+        record(creates, answers)
         for action in creates:
             answer = answers.get(action.topic)
             if answer is not None and answer.error_code == "TOPIC_ALREADY_EXISTS":
-                results[index_of[id(action)]] = ActionReport(
+                results[id(action)] = ActionReport(
                     action, "exists", "created concurrently by someone else"
                 )
                 raced.append(action.topic)
-            else:
-                results[index_of[id(action)]] = _result(action, answer, dry_run)
-                if answer is not None and answer.ok:
-                    created.append(action.topic)
+        created = [a.topic for a in creates if results[id(a)].outcome == "ok"]
         if created and not dry_run:
             missing = admin.wait_for_topics(created, wait_timeout_s)
             for action in creates:
                 if action.topic in missing:
-                    results[index_of[id(action)]] = ActionReport(
+                    results[id(action)] = ActionReport(
                         action, "timeout", f"not visible in metadata after {wait_timeout_s:g}s"
                     )
         progress("create topics", len(creates), len(creates))
@@ -120,32 +119,20 @@ def apply_plan(
     extra: list[Action] = []
     if raced and desired is not None and not dry_run:
         extra = _replan(raced, desired, admin, options)
+    pending = [a for a in [*actions, *extra] if a.applicable]
 
-    all_actions = list(actions) + extra
-    partitions = [a for a in all_actions if a.kind == "add-partitions" and a.applicable]
-    if partitions:
-        progress("add partitions", 0, len(partitions))
-        answers = admin.create_partitions(
-            {a.topic: int(a.after) for a in partitions if isinstance(a.after, int)},
-            validate_only=dry_run,
-        )
-        for action in partitions:
-            _store(
-                results,
-                index_of,
-                extra,
-                action,
-                _result(action, answers.get(action.topic), dry_run),
-            )
-        progress("add partitions", len(partitions), len(partitions))
+    grow = [a for a in pending if a.kind == "add-partitions"]
+    if grow:
+        progress("add partitions", 0, len(grow))
+        counts = {a.topic: int(a.after) for a in grow if isinstance(a.after, int)}
+        record(grow, admin.create_partitions(counts, validate_only=dry_run))
+        progress("add partitions", len(grow), len(grow))
 
-    config_actions = [
-        a for a in all_actions if a.kind in ("set-config", "delete-config") and a.applicable
-    ]
-    if config_actions:
-        progress("alter configs", 0, len(config_actions))
+    alter = [a for a in pending if a.kind in ("set-config", "delete-config")]
+    if alter:
+        progress("alter configs", 0, len(alter))
         ops: dict[str, list[ConfigOp]] = {}
-        for action in config_actions:
+        for action in alter:
             assert action.key is not None
             op = (
                 ConfigOp(action.key, "set", str(action.after))
@@ -153,64 +140,28 @@ def apply_plan(
                 else ConfigOp(action.key, "delete")
             )
             ops.setdefault(action.topic, []).append(op)
-        answers = admin.alter_configs(ops, validate_only=dry_run)
-        for action in config_actions:
-            _store(
-                results,
-                index_of,
-                extra,
-                action,
-                _result(action, answers.get(action.topic), dry_run),
-            )
-        progress("alter configs", len(config_actions), len(config_actions))
+        record(alter, admin.alter_configs(ops, validate_only=dry_run))
+        progress("alter configs", len(alter), len(alter))
 
-    deletes = [a for a in all_actions if a.kind == "delete-topic" and a.applicable]
-    if deletes:
-        if dry_run:
-            for action in deletes:
-                _store(
-                    results,
-                    index_of,
-                    extra,
-                    action,
-                    ActionReport(action, "validated", "would delete"),
-                )
-        else:
-            progress("delete topics", 0, len(deletes))
-            answers = admin.delete_topics([a.topic for a in deletes])
-            for action in deletes:
-                _store(
-                    results,
-                    index_of,
-                    extra,
-                    action,
-                    _result(action, answers.get(action.topic), False),
-                )
-            progress("delete topics", len(deletes), len(deletes))
+    deletes = [a for a in pending if a.kind == "delete-topic"]
+    if deletes and dry_run:  # deletions cannot be validated by the broker
+        for action in deletes:
+            results[id(action)] = ActionReport(action, "validated", "would delete")
+    elif deletes:
+        progress("delete topics", 0, len(deletes))
+        record(deletes, admin.delete_topics([a.topic for a in deletes]))
+        progress("delete topics", len(deletes), len(deletes))
 
     ordered: list[ActionReport] = []
-    for i, action in enumerate(actions):
-        if i in results:
-            ordered.append(results[i])
+    for action in actions:
+        if id(action) in results:
+            ordered.append(results[id(action)])
         elif action.blocked is not None:
             ordered.append(ActionReport(action, "blocked", action.blocked))
         else:
             ordered.append(ActionReport(action, "reported"))
-    extra_results = [r for r in results.values() if r.action in extra]
-    return Report(tuple(ordered + extra_results), dry_run)
-
-
-def _store(
-    results: dict[int, ActionReport],
-    index_of: dict[int, int],
-    extra: list[Action],
-    action: Action,
-    report: ActionReport,
-) -> None:
-    key = index_of.get(id(action))
-    if key is None:  # an action of a re-planned (raced) topic
-        key = -1 - extra.index(action)
-    results[key] = report
+    ordered.extend(results[id(a)] for a in extra if id(a) in results)
+    return Report(tuple(ordered), dry_run)
 
 
 def _new_topic(action: Action) -> NewTopicRequest:
