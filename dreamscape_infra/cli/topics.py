@@ -191,6 +191,9 @@ def sync_cmd(
     Non-destructive changes apply without a prompt. Deletions (--prune, --strict-configs) and
     partition changes on keyed topics confirm on a terminal and need --yes otherwise.
 
+    Exit codes: 0 in sync, 3 invalid topics.yaml (nothing changed), 4 Kafka unreachable or a
+    broker refused a change, 6 unfixable drift remains, 7 a destructive change was refused.
+
     Example: dreamscape-infra topics sync --env dev
     """
     from dreamscape_infra.apply import apply_plan
