@@ -119,3 +119,14 @@ def test_make_local_runtime_reads_state_dir_and_ports(tmp_path: Path) -> None:
 def test_make_docker_runtime() -> None:
     pytest.importorskip("dreamscape_infra.runtime.docker")
     assert make_runtime("docker", dict(os.environ)).name == "docker"
+
+
+def test_auto_prefers_a_running_local_stack_over_docker() -> None:
+    choice = choose_runtime(None, {}, docker_probe=yes, java_probe=java, local_probe=yes)
+    assert (choice.name, choice.reason) == ("local", "auto: the local stack is running")
+    choice = choose_runtime(None, {}, docker_probe=yes, java_probe=java, local_probe=no)
+    assert choice.name == "docker"
+
+
+def test_local_probe_is_false_for_an_empty_state_folder(tmp_path: Path) -> None:
+    assert select.local_stack_running({}, tmp_path / "nothing-here") is False

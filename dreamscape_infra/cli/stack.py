@@ -49,9 +49,11 @@ STATE_DIR_OPTION: Any = typer.Option(
 def _runtime(
     state: AppState, option: str | None, state_dir: Path | None
 ) -> tuple[StackRuntime, RuntimeChoice]:
-    from dreamscape_infra.runtime.select import choose_runtime, make_runtime
+    from dreamscape_infra.runtime.select import choose_runtime, local_stack_running, make_runtime
 
-    choice = choose_runtime(option, state.env)
+    choice = choose_runtime(
+        option, state.env, local_probe=lambda: local_stack_running(state.env, state_dir)
+    )
     state.err_console().print(
         f"runtime: {choice.name} ({choice.reason})", markup=False, highlight=False
     )

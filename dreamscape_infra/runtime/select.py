@@ -43,6 +43,16 @@ def java_present(env: Mapping[str, str]) -> bool:
     return java_available(env)
 
 
+def local_stack_running(env: Mapping[str, str], state_dir: Path | str | None = None) -> bool:
+    """True when the local runtime's state folder has a live service of ours; never raises."""
+    try:
+        from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+        return LocalRuntime(LocalConfig.from_env(env, state_dir), env=env).status().running
+    except Exception:  # a probe must never break selection
+        return False
+
+
 def requested_runtime(option: str | None, env: Mapping[str, str]) -> str:
     """The option if given, else DREAMSCAPE_RUNTIME, else auto; ConfigError naming the source."""
     source, raw = ("--runtime", option) if option else (RUNTIME_ENV, env.get(RUNTIME_ENV))
@@ -58,11 +68,14 @@ def choose_runtime(
     *,
     docker_probe: Callable[[], bool] = docker_answers,
     java_probe: Callable[[Mapping[str, str]], bool] = java_present,
+    local_probe: Callable[[], bool] = lambda: False,
 ) -> RuntimeChoice:
     """Resolve docker|local|auto to a runtime name.
 
     Explicit choices are returned as they are (the runtime itself reports what is missing).
-    auto raises EnvironmentFailure when neither a Docker daemon nor Java is available.
+    auto prefers a local stack that is already running (so `status`/`down` find what `up`
+    started), then docker when its daemon answers, then local when Java is present; it raises
+    EnvironmentFailure when none is available.
     """
     value = requested_runtime(option, env)
     origin = "--runtime" if option else (RUNTIME_ENV if env.get(RUNTIME_ENV) else None)
@@ -70,6 +83,8 @@ def choose_runtime(
         return RuntimeChoice("docker", f"requested by {origin}")
     if value == "local":
         return RuntimeChoice("local", f"requested by {origin}")
+    if local_probe():
+        return RuntimeChoice("local", "auto: the local stack is running")
     if docker_probe():
         return RuntimeChoice("docker", "auto: a Docker daemon answers")
     if java_probe(env):
