@@ -216,6 +216,7 @@ class ConfluentAdmin:
         # broker has answered a metadata request, wait longer for them than for connecting.
         self._change_timeout = max(timeout_s * 6, 60.0)
         self._last_error: tuple[str, str] | None = None
+        self._seen_errors: set[str] = set()
         config = settings.client_config()
         config.update(
             {
@@ -235,34 +236,57 @@ class ConfluentAdmin:
 
     def _on_error(self, error: Any) -> None:
         self._last_error = (str(error.name()), str(error.str()))
+        self._seen_errors.add(self._last_error[0])
+
+    def _refused(self, poll_s: float) -> EnvironmentFailure | None:
+        """An authentication or TLS failure reported through error_cb, if any.
+
+        error_cb only runs when the client is polled, so serve the queued errors first.
+        """
+        self._client.poll(poll_s)
+        if self._last_error is None:
+            return None
+        name, text = self._last_error
+        if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
+            return EnvironmentFailure(
+                f"Kafka refused authentication at {self._brokers}: {text}",
+                hint="check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
+            )
+        if "SSL" in text or "ssl" in text:
+            return EnvironmentFailure(
+                f"TLS handshake with Kafka at {self._brokers} failed: {text}",
+                hint="check KAFKA_SSL and KAFKA_SSL_CA_LOCATION",
+            )
+        return None
 
     def _unreachable(self) -> EnvironmentFailure:
-        # error_cb only runs when the client is polled; serve the queued errors first.
-        self._client.poll(0.2)
-        if self._last_error is not None:
-            name, text = self._last_error
-            if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
-                return EnvironmentFailure(
-                    f"Kafka refused authentication at {self._brokers}: {text}",
-                    hint="check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
-                )
-            if "SSL" in text or "ssl" in text:
-                return EnvironmentFailure(
-                    f"TLS handshake with Kafka at {self._brokers} failed: {text}",
-                    hint="check KAFKA_SSL and KAFKA_SSL_CA_LOCATION",
-                )
-        return EnvironmentFailure(
+        return self._refused(0.2) or EnvironmentFailure(
             f"Kafka is not reachable at {self._brokers} (waited {self._timeout:g}s)",
             hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
         )
 
     def _metadata(self, timeout_s: float | None = None) -> Any:
+        """One metadata request. Asked in 1 s slices, so that a refused login fails fast
+        instead of waiting out the whole timeout."""
         from confluent_kafka import KafkaException
 
-        try:
-            return self._client.list_topics(timeout=timeout_s or self._timeout)
-        except KafkaException:
-            raise self._unreachable() from None
+        deadline = time.monotonic() + (timeout_s or self._timeout)
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return self._client.list_topics(timeout=max(min(1.0, remaining), 0.05))
+            except KafkaException:
+                refused = self._refused(0)
+                if refused is not None:
+                    raise refused from None
+                if "_ALL_BROKERS_DOWN" in self._seen_errors:
+                    raise EnvironmentFailure(
+                        f"Kafka is not reachable at {self._brokers} (every broker refused or "
+                        "dropped the connection)",
+                        hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
+                    ) from None
+                if time.monotonic() >= deadline:
+                    raise self._unreachable() from None
 
     def describe_cluster(self) -> ClusterInfo:
         from confluent_kafka import KafkaException

@@ -320,4 +320,4 @@ def test_unreachable_broker_is_one_line_within_bounded_time(tmp_path: Path) -> N
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("error: Kafka is not reachable at 127.0.0.1:1")
     assert "KAFKA_BROKERS" in lines[1]
-    assert elapsed < 20
+    assert elapsed < 5  # a refused connection fails fast; a silent host waits 10 s at most
