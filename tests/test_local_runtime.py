@@ -531,6 +531,33 @@ def test_cli_lifecycle_recovery_and_down_v(lifecycle_env: dict[str, str]) -> Non
 
 
 @pytest.mark.kafka
+def test_kraft_recovery_after_the_node_is_killed(lifecycle_env: dict[str, str]) -> None:
+    require_local_kafka(kraft=True)
+    env = lifecycle_env
+    bootstrap = f"127.0.0.1:{env['DREAMSCAPE_KAFKA_PORT']}"
+    code, _, err = _cli(env, "up", "--runtime", "local", "--kraft", "--no-sync")
+    assert code == 0, err
+    states = _service_states(env)
+    assert "zookeeper" not in states
+    node_pid = states["kafka"][1]
+    assert node_pid is not None
+    os.kill(node_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _service_states(env)["kafka"][0] != "exited" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _service_states(env)["kafka"] == ("exited", None)
+    code, _, err = _cli(env, "up", "--runtime", "local", "--kraft", "--no-sync")
+    assert code == 0, err
+    new_state, new_pid = _service_states(env)["kafka"]
+    assert new_state == "running"
+    assert new_pid not in (None, node_pid)
+    assert round_trip(bootstrap) == EXPECTED
+    code, _, err = _cli(env, "down", "--runtime", "local", "-v", "--yes")
+    assert code == 0, err
+    assert _our_java_processes(Path(env["DREAMSCAPE_STATE_DIR"])) == []
+
+
+@pytest.mark.kafka
 def test_two_broker_cluster(lifecycle_env: dict[str, str]) -> None:
     from dreamscape_infra.admin import ConfluentAdmin
     from dreamscape_infra.settings import ConnectionSettings
