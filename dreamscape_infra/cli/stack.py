@@ -26,6 +26,8 @@ from dreamscape_infra.runtime.base import (
 )
 
 if TYPE_CHECKING:
+    from dreamscape_infra.admin import KafkaAdmin
+    from dreamscape_infra.plan import Plan
     from dreamscape_infra.runtime.select import RuntimeChoice
 
 RUNTIME_OPTION: Any = typer.Option(
@@ -163,22 +165,28 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
     )
 
 
+def _plan_here(state: AppState, admin: KafkaAdmin) -> Plan:
+    """A read-only plan of topics.yaml (DREAMSCAPE_ENV overlay) against `admin`."""
+    from dreamscape_infra.desired import load_desired
+    from dreamscape_infra.plan import PlanOptions
+    from dreamscape_infra.reconcile import make_plan, observe
+
+    desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+    return make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+
+
 def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
     """After the docker stack's topic-init: plan from the host; every declared topic in sync?"""
     if not Path(state.topics_file).is_file():
         return None
     from rich.text import Text
 
-    from dreamscape_infra.desired import load_desired
-    from dreamscape_infra.plan import PlanOptions
-    from dreamscape_infra.reconcile import make_plan, observe
     from dreamscape_infra.render import plan_json
     from dreamscape_infra.settings import ConnectionSettings
 
-    desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
     admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
     try:
-        plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+        plan = _plan_here(state, admin)
     finally:
         admin.close()
     summary = plan.summary()
@@ -205,12 +213,7 @@ def _probe(state: AppState, current: StackStatus) -> tuple[dict[str, Any], dict[
         )
         if not Path(state.topics_file).is_file():
             return broker, None
-        from dreamscape_infra.desired import load_desired
-        from dreamscape_infra.plan import PlanOptions
-        from dreamscape_infra.reconcile import make_plan, observe
-
-        desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
-        plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+        plan = _plan_here(state, admin)
         summary = plan.summary()
         return broker, {
             "declared": summary["topics"],
