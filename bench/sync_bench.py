@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dreamscape_infra.admin import (
+from dreamscape_infra.kafka.admin import ConfluentAdmin
+from dreamscape_infra.kafka.cluster import (
     ActionResult,
     ClusterSnapshot,
     ConfigOp,
-    ConfluentAdmin,
     NewTopicRequest,
 )
 from dreamscape_infra.settings import ConnectionSettings
@@ -67,7 +67,7 @@ TOOL_JVM_OPTS = (
 )
 COUNTS_ENV = "BENCH_COUNTS_OUT"
 SPAWN_ENV = "BENCH_SPAWNED_AT"  # the parent's time.time() right before it starts the child
-# For --counted-cli: the child's clocks once this module (and admin.py) is imported.
+# For --counted-cli: the child's clocks once this module (and the kafka adapter) is imported.
 _MODULE_T0 = time.perf_counter()
 _MODULE_WALL = time.time()
 
@@ -564,7 +564,7 @@ def topic_command(broker: Broker, log_opts: Sequence[str], *args: str) -> list[s
 
 def init_loop(broker: Broker, log_opts: Sequence[str], path: Path) -> float:
     """A topic-init script: `kafka-topics --create --if-not-exists` once per topic."""
-    from dreamscape_infra.desired import load_desired
+    from dreamscape_infra.topics.desired import load_desired
 
     specs = load_desired(path).topics
     start = time.perf_counter()
@@ -602,7 +602,7 @@ class Results:
 
 
 def seed_figures(broker: Broker, work: Path, res: Results, sync_n: int, loop_n: int) -> None:
-    from dreamscape_infra.desired import load_desired
+    from dreamscape_infra.topics.desired import load_desired
 
     env = cli_env(broker)
     log_opts = _write_tool_logging(work)
@@ -743,7 +743,7 @@ def breakdown(total: float, counts: Mapping[str, Any], interpreter: float) -> st
     adapter = {k: v for k, v in secs.items() if k != "import_cli"}
     rest = in_process - secs.get("import_cli", 0.0) - sum(adapter.values())
     parts = [
-        f"interpreter start and admin.py import {startup:.2f} s"
+        f"interpreter start and kafka adapter import {startup:.2f} s"
         f" (`python -c pass` alone: {interpreter:.2f} s)",
         f"importing the CLI {secs.get('import_cli', 0.0):.2f} s",
         *(f"`{k}` {v:.2f} s" for k, v in sorted(adapter.items(), key=lambda kv: -kv[1])),

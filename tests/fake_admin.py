@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dreamscape_infra.admin import (
+from dreamscape_infra.errors import EnvironmentFailure
+from dreamscape_infra.kafka.cluster import (
     OK,
     ActionResult,
     BrokerInfo,
@@ -17,7 +18,6 @@ from dreamscape_infra.admin import (
     PartitionInfo,
     TopicState,
 )
-from dreamscape_infra.errors import EnvironmentFailure
 
 BROKER_DEFAULTS: dict[str, str] = {
     "cleanup.policy": "delete",

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from dreamscape_infra.admin import ConfluentAdmin
 from dreamscape_infra.errors import EnvironmentFailure
+from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.runtime.dist import find_java, find_kafka
 from dreamscape_infra.settings import load_settings
 from tests.kafka_support import free_ports

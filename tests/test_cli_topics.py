@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
-from dreamscape_infra.desired import load_desired
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.settings import ConnectionSettings
+from dreamscape_infra.topics.desired import load_desired
 from tests.fake_admin import FakeAdmin, FakeTopic
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import pytest
 
-from dreamscape_infra.desired import load_desired, read_topics_file
 from dreamscape_infra.errors import ConfigError, ExitCode
+from dreamscape_infra.topics.desired import load_desired, read_topics_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "topics.yaml"

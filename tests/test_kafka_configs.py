@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from dreamscape_infra.kafka_configs import (
+from dreamscape_infra.topics.configs import (
     TOPIC_CONFIGS,
     ConfigValueError,
     TopicConfigKey,

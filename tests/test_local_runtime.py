@@ -429,7 +429,7 @@ def test_round_trip_kraft(kafka_kraft: KafkaCluster) -> None:
 
 @pytest.mark.kafka
 def test_fixture_cluster_is_ready_and_advertises_loopback(kafka_cluster: KafkaCluster) -> None:
-    from dreamscape_infra.admin import ConfluentAdmin
+    from dreamscape_infra.kafka.admin import ConfluentAdmin
 
     admin = ConfluentAdmin(kafka_cluster.settings)
     try:
@@ -559,7 +559,7 @@ def test_kraft_recovery_after_the_node_is_killed(lifecycle_env: dict[str, str]) 
 
 @pytest.mark.kafka
 def test_two_broker_cluster(lifecycle_env: dict[str, str]) -> None:
-    from dreamscape_infra.admin import ConfluentAdmin
+    from dreamscape_infra.kafka.admin import ConfluentAdmin
     from dreamscape_infra.settings import ConnectionSettings
 
     env = lifecycle_env

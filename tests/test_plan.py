@@ -6,17 +6,17 @@ from dataclasses import replace
 
 import pytest
 
-from dreamscape_infra.apply import apply_plan
-from dreamscape_infra.desired import DesiredState, TopicSpec
 from dreamscape_infra.errors import ExitCode
-from dreamscape_infra.plan import (
+from dreamscape_infra.topics.apply import apply_plan
+from dreamscape_infra.topics.desired import DesiredState, TopicSpec
+from dreamscape_infra.topics.plan import (
     PlanOptions,
     PruneFacts,
     block_unconfirmed,
     compute_plan,
     reassignment_for_rf,
 )
-from dreamscape_infra.reconcile import sync_desired
+from dreamscape_infra.topics.reconcile import sync_desired
 from tests.fake_admin import FakeAdmin, FakeTopic
 
 NOW = 10_000_000_000

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dreamscape_infra.admin import ConfigOp, ConfluentAdmin, NewTopicRequest
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
-from dreamscape_infra.desired import load_desired
 from dreamscape_infra.errors import ExitCode
-from dreamscape_infra.reconcile import sync_desired
+from dreamscape_infra.kafka.admin import ConfluentAdmin
+from dreamscape_infra.kafka.cluster import ConfigOp, NewTopicRequest
+from dreamscape_infra.topics.desired import load_desired
+from dreamscape_infra.topics.reconcile import sync_desired
 
 pytestmark = pytest.mark.kafka
 

@@ -26,9 +26,9 @@ from dreamscape_infra.runtime.base import (
 )
 
 if TYPE_CHECKING:
-    from dreamscape_infra.admin import KafkaAdmin
-    from dreamscape_infra.plan import Plan
+    from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.select import RuntimeChoice
+    from dreamscape_infra.topics.plan import Plan
 
 RUNTIME_OPTION: Any = typer.Option(
     None,
@@ -148,9 +148,9 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
     if not Path(state.topics_file).is_file():
         _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
-    from dreamscape_infra.reconcile import sync_from_file
-    from dreamscape_infra.render import render_report_summary, report_json
     from dreamscape_infra.settings import ConnectionSettings
+    from dreamscape_infra.topics.reconcile import sync_from_file
+    from dreamscape_infra.topics.render import render_report_summary, report_json
 
     # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
     admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
@@ -167,9 +167,9 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
 
 def _plan_here(state: AppState, admin: KafkaAdmin) -> Plan:
     """A read-only plan of topics.yaml (DREAMSCAPE_ENV overlay) against `admin`."""
-    from dreamscape_infra.desired import load_desired
-    from dreamscape_infra.plan import PlanOptions
-    from dreamscape_infra.reconcile import make_plan, observe
+    from dreamscape_infra.topics.desired import load_desired
+    from dreamscape_infra.topics.plan import PlanOptions
+    from dreamscape_infra.topics.reconcile import make_plan, observe
 
     desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
     return make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
@@ -181,8 +181,8 @@ def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any,
         return None
     from rich.text import Text
 
-    from dreamscape_infra.render import plan_json
     from dreamscape_infra.settings import ConnectionSettings
+    from dreamscape_infra.topics.render import plan_json
 
     admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
     try:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from dreamscape_infra.admin import KafkaAdmin
+    from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.settings import ConnectionSettings
 
@@ -74,7 +74,7 @@ class AppState:
     def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:
             return self.admin_factory(settings)
-        from dreamscape_infra.admin import ConfluentAdmin
+        from dreamscape_infra.kafka.admin import ConfluentAdmin
 
         return ConfluentAdmin(settings, timeout_s=timeout_s)
 

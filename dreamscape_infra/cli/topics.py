@@ -28,7 +28,7 @@ ENV_OPTION: Any = typer.Option(
 
 
 def _load(state: AppState, env: str | None) -> Any:
-    from dreamscape_infra.desired import load_desired
+    from dreamscape_infra.topics.desired import load_desired
 
     return load_desired(state.topics_file, env)
 
@@ -69,7 +69,7 @@ def show(
 
     Example: dreamscape-infra topics show --env prod --output json
     """
-    from dreamscape_infra.render import desired_json, render_desired
+    from dreamscape_infra.topics.render import desired_json, render_desired
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -85,7 +85,7 @@ def schema(ctx: typer.Context) -> None:
 
     Example: dreamscape-infra topics schema > docs/topics.schema.json
     """
-    from dreamscape_infra.desired import json_schema
+    from dreamscape_infra.topics.desired import json_schema
 
     get_state(ctx).print_json(json_schema())
 
@@ -98,7 +98,7 @@ def _plan_options(
     force: bool = False,
     max_deletes: int | None = None,
 ) -> Any:
-    from dreamscape_infra.plan import PlanOptions
+    from dreamscape_infra.topics.plan import PlanOptions
 
     return PlanOptions(
         strict_configs=strict_configs,
@@ -128,8 +128,8 @@ def plan_cmd(
 
     Example: dreamscape-infra topics plan --env dev --detailed-exitcode
     """
-    from dreamscape_infra.reconcile import make_plan, observe
-    from dreamscape_infra.render import plan_json, render_plan
+    from dreamscape_infra.topics.reconcile import make_plan, observe
+    from dreamscape_infra.topics.render import plan_json, render_plan
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -196,10 +196,10 @@ def sync_cmd(
 
     Example: dreamscape-infra topics sync --env dev
     """
-    from dreamscape_infra.apply import apply_plan
-    from dreamscape_infra.plan import block_unconfirmed
-    from dreamscape_infra.reconcile import make_plan, observe
-    from dreamscape_infra.render import render_plan, render_report_summary, report_json
+    from dreamscape_infra.topics.apply import apply_plan
+    from dreamscape_infra.topics.plan import block_unconfirmed
+    from dreamscape_infra.topics.reconcile import make_plan, observe
+    from dreamscape_infra.topics.render import render_plan, render_report_summary, report_json
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -262,7 +262,7 @@ def sync_cmd(
 def _write_reassignment(
     state: AppState, admin: Any, desired: Any, observed: Any, path: Path
 ) -> None:
-    from dreamscape_infra.plan import reassignment_for_rf
+    from dreamscape_infra.topics.plan import reassignment_for_rf
 
     cluster = admin.describe_cluster()
     document = reassignment_for_rf(desired, observed.snapshot, [b.id for b in cluster.brokers])
@@ -290,8 +290,8 @@ def list_cmd(
 
     Example: dreamscape-infra topics list --all
     """
-    from dreamscape_infra.reconcile import make_plan, observe
-    from dreamscape_infra.render import render_rows, topic_list_rows
+    from dreamscape_infra.topics.reconcile import make_plan, observe
+    from dreamscape_infra.topics.render import render_rows, topic_list_rows
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -321,8 +321,8 @@ def describe_cmd(
 
     Example: dreamscape-infra topics describe dreamscape.user.created
     """
-    from dreamscape_infra.plan import compute_plan
-    from dreamscape_infra.render import action_json, render_plan
+    from dreamscape_infra.topics.plan import compute_plan
+    from dreamscape_infra.topics.render import action_json, render_plan
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -387,7 +387,7 @@ def describe_cmd(
     if spec is None:
         out.print("Not declared in topics.yaml.", markup=False)
     elif diff:
-        from dreamscape_infra.plan import Plan, TopicPlan
+        from dreamscape_infra.topics.plan import Plan, TopicPlan
 
         out.print(render_plan(Plan((TopicPlan(name, "update", tuple(diff)),))))
     else:
@@ -403,7 +403,7 @@ def import_cmd(
 
     Example: dreamscape-infra topics import --prefix dreamscape. > imported.yaml
     """
-    from dreamscape_infra.admin import is_internal_topic
+    from dreamscape_infra.kafka.cluster import is_internal_topic
 
     state = get_state(ctx)
     admin = state.admin(state.settings())

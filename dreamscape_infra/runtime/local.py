@@ -568,7 +568,7 @@ class LocalRuntime:
         java: str | None = None,
         dist: KafkaDist | None = None,
     ) -> StackStatus:
-        from dreamscape_infra.admin import ConfluentAdmin
+        from dreamscape_infra.kafka.admin import ConfluentAdmin
         from dreamscape_infra.settings import ConnectionSettings
 
         brokers = [s for s in services if s.is_broker]

@@ -1,8 +1,8 @@
 """The plan: what must change for the cluster to match topics.yaml. A plain value.
 
 `compute_plan(desired, actual, options)` is pure. Every managed topic gets an entry (sorted by
-name), and each entry lists its actions. Applying is `dreamscape_infra.apply`; rendering is
-`dreamscape_infra.render`. Because declared configs are normalised at load time and compared
+name), and each entry lists its actions. Applying is `dreamscape_infra.topics.apply`; rendering is
+`dreamscape_infra.topics.render`. Because declared configs are normalised at load time and compared
 with `configs_equal`, a plan computed right after a successful sync is empty.
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from dreamscape_infra.admin import ClusterSnapshot, TopicState, is_internal_topic
-from dreamscape_infra.desired import DesiredState, TopicSpec
-from dreamscape_infra.kafka_configs import configs_equal
+from dreamscape_infra.kafka.cluster import ClusterSnapshot, TopicState, is_internal_topic
+from dreamscape_infra.topics.configs import configs_equal
+from dreamscape_infra.topics.desired import DesiredState, TopicSpec
 
 ActionKind = Literal[
     "create",

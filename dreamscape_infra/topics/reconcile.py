@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from dreamscape_infra.admin import ClusterSnapshot, KafkaAdmin
-from dreamscape_infra.apply import ApplyProgress, Report, apply_plan, no_progress
-from dreamscape_infra.desired import DesiredState, load_desired
-from dreamscape_infra.plan import Plan, PlanOptions, PruneFacts, compute_plan
+from dreamscape_infra.kafka.cluster import ClusterSnapshot, KafkaAdmin
+from dreamscape_infra.topics.apply import ApplyProgress, Report, apply_plan, no_progress
+from dreamscape_infra.topics.desired import DesiredState, load_desired
+from dreamscape_infra.topics.plan import Plan, PlanOptions, PruneFacts, compute_plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dreamscape_infra.errors import ConfigError
-from dreamscape_infra.kafka_configs import (
+from dreamscape_infra.topics.configs import (
     TOPIC_CONFIGS,
     ConfigValueError,
     normalize_config_value,

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from dreamscape_infra.admin import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
-from dreamscape_infra.desired import DesiredState
 from dreamscape_infra.errors import ExitCode
-from dreamscape_infra.plan import Action, Plan, PlanOptions, TopicPlan, compute_plan
+from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
+from dreamscape_infra.topics.desired import DesiredState
+from dreamscape_infra.topics.plan import Action, Plan, PlanOptions, TopicPlan, compute_plan
 
 Outcome = Literal["ok", "validated", "exists", "error", "blocked", "reported", "timeout"]
 

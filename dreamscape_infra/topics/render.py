@@ -13,10 +13,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dreamscape_infra.admin import TopicState
-from dreamscape_infra.apply import ActionReport, Report
-from dreamscape_infra.desired import DesiredState, TopicSpec
-from dreamscape_infra.plan import Action, Plan
+from dreamscape_infra.kafka.cluster import TopicState
+from dreamscape_infra.topics.apply import ActionReport, Report
+from dreamscape_infra.topics.desired import DesiredState, TopicSpec
+from dreamscape_infra.topics.plan import Action, Plan
 
 JSON_VERSION = 1
 

@@ -1,0 +1,1 @@
+"""The Kafka client adapters: the only code that imports confluent_kafka."""

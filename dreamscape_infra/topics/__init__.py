@@ -1,0 +1,1 @@
+"""Topics as code: topics.yaml (desired), the plan, applying it, and its renderings."""
