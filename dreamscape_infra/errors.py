@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     CHANGES_PENDING = 5
     UNFIXABLE_DRIFT = 6
     REFUSED = 7
+    CHECK_FAILED = 8
 
 
 EXIT_CODE_HELP = (
@@ -28,7 +29,9 @@ EXIT_CODE_HELP = (
     "3 invalid configuration (topics.yaml or environment), "
     "4 environment failure (Kafka, Docker or the local runtime), "
     "5 changes pending (topics plan --detailed-exitcode), "
-    "6 unfixable drift remains, 7 destructive action refused without confirmation."
+    "6 unfixable drift remains, 7 destructive action refused without confirmation, "
+    "8 a check failed (a dead stack service, lag over a threshold, DEGRADED health, "
+    "malformed events)."
 )
 
 
@@ -72,3 +75,10 @@ class RefusedError(InfraError):
     """A destructive action was not confirmed."""
 
     exit_code = ExitCode.REFUSED
+
+
+class CheckFailed(InfraError):
+    """A check the user asked for failed: lag over a threshold, DEGRADED health, a dead
+    service of the stack, malformed events. The command ran fine; the answer is "no"."""
+
+    exit_code = ExitCode.CHECK_FAILED
