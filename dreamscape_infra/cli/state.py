@@ -14,9 +14,12 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.settings import ConnectionSettings
+    from dreamscape_infra.tables import TableData
 
 
 class OutputFormat(StrEnum):
@@ -40,6 +43,8 @@ class AppState:
     admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
     runtime_factory: Callable[[str], StackRuntime] | None = None
     interactive: bool | None = None
+    # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
+    plain_tables: bool | None = None
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
 
@@ -62,6 +67,23 @@ class AppState:
         if self.interactive is not None:
             return self.interactive
         return sys.stdin.isatty()
+
+    def print_tables(self, *items: TableData | RenderableType) -> None:
+        """Show tables on stdout: rich tables on a terminal (cells fold, never cut), one
+        tab-separated line per row through a pipe. Other renderables print as they are."""
+        from dreamscape_infra.tables import TableData
+
+        plain = self.plain_tables if self.plain_tables is not None else not sys.stdout.isatty()
+        out = self.out_console()
+        for item in items:
+            if isinstance(item, TableData):
+                if plain:
+                    for line in item.plain_lines():
+                        out.print(line, markup=False, highlight=False, soft_wrap=True)
+                else:
+                    out.print(item.to_rich())
+            else:
+                out.print(item)
 
     def output_format(self, override: OutputFormat | None) -> OutputFormat:
         return override if override is not None else self.output
