@@ -230,224 +230,228 @@ def _probe(state: AppState, current: StackStatus) -> tuple[dict[str, Any], dict[
         admin.close()
 
 
-def register(app: typer.Typer) -> None:
-    """Add the stack commands to the root app."""
+def up(
+    ctx: typer.Context,
+    runtime: str | None = RUNTIME_OPTION,
+    profile: list[str] = typer.Option(
+        [],
+        "--profile",
+        "-p",
+        metavar="PROFILE",
+        help="Docker extras: ui (Kafka UI), schema (Schema Registry).",
+    ),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Return once started, not ready."),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=1.0, help="Seconds to wait for a ready broker."
+    ),
+    build: bool = typer.Option(False, "--build", help="Docker: build images before starting."),
+    kraft: bool = typer.Option(
+        False,
+        "--kraft",
+        help="Local: one combined KRaft node (Kafka 4.x) instead of ZooKeeper.",
+    ),
+    brokers: int = typer.Option(
+        1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
+    ),
+    no_sync: bool = typer.Option(
+        False,
+        "--no-sync",
+        help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
+    ),
+    state_dir: Path | None = STATE_DIR_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
 
-    @app.command("up")
-    def up(
-        ctx: typer.Context,
-        runtime: str | None = RUNTIME_OPTION,
-        profile: list[str] = typer.Option(
-            [],
-            "--profile",
-            "-p",
-            metavar="PROFILE",
-            help="Docker extras: ui (Kafka UI), schema (Schema Registry).",
-        ),
-        no_wait: bool = typer.Option(False, "--no-wait", help="Return once started, not ready."),
-        timeout: float = typer.Option(
-            120.0, "--timeout", min=1.0, help="Seconds to wait for a ready broker."
-        ),
-        build: bool = typer.Option(False, "--build", help="Docker: build images before starting."),
-        kraft: bool = typer.Option(
-            False,
-            "--kraft",
-            help="Local: one combined KRaft node (Kafka 4.x) instead of ZooKeeper.",
-        ),
-        brokers: int = typer.Option(
-            1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
-        ),
-        no_sync: bool = typer.Option(
-            False,
-            "--no-sync",
-            help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
-        ),
-        state_dir: Path | None = STATE_DIR_OPTION,
-        output: OutputFormat | None = OUTPUT_OPTION,
-    ) -> None:
-        """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
+    "already running" is success (exit 0). The local runtime needs Java and the jars from
+    `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
 
-        "already running" is success (exit 0). The local runtime needs Java and the jars from
-        `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+    Example: dreamscape-infra up --runtime local
+    """
+    state = get_state(ctx)
+    json_mode = state.output_format(output) is OutputFormat.json
+    stack, choice = _runtime(state, runtime, state_dir)
+    options = UpOptions(
+        profiles=tuple(profile),
+        wait=not no_wait,
+        timeout_s=timeout,
+        build=build,
+        kraft=kraft,
+        brokers=brokers,
+    )
+    with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
+        result = stack.up(options, progress)
+    _note(state, result.notes)
 
-        Example: dreamscape-infra up --runtime local
-        """
-        state = get_state(ctx)
-        json_mode = state.output_format(output) is OutputFormat.json
-        stack, choice = _runtime(state, runtime, state_dir)
-        options = UpOptions(
-            profiles=tuple(profile),
-            wait=not no_wait,
-            timeout_s=timeout,
-            build=build,
-            kraft=kraft,
-            brokers=brokers,
+    synced: tuple[dict[str, Any], Any, ExitCode] | None = None
+    # the docker stack runs its own topic-init container, then we check from the host;
+    # the local one syncs here
+    if choice.name == "local" and options.wait and not no_sync:
+        with _spinner(state, "syncing topics.yaml") as progress:
+            progress("topics", f"syncing {state.topics_file}")
+            synced = _sync_topics(state, result.status.bootstrap_servers)
+    elif choice.name == "docker" and options.wait and not no_sync:
+        with _spinner(state, "checking topics from the host") as progress:
+            progress("topics", f"planning {state.topics_file}")
+            synced = _check_topics(state, result.status.bootstrap_servers)
+
+    code = synced[2] if synced is not None else ExitCode.OK
+    if json_mode:
+        state.print_json(
+            {
+                "runtime": choice.name,
+                "reason": choice.reason,
+                "already_running": result.already_running,
+                "ready": options.wait,
+                "notes": list(result.notes),
+                "status": status_json(result.status),
+                "topics": synced[0] if synced is not None else None,
+            }
         )
-        with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
-            result = stack.up(options, progress)
-        _note(state, result.notes)
-
-        synced: tuple[dict[str, Any], Any, ExitCode] | None = None
-        # the docker stack runs its own topic-init container, then we check from the host;
-        # the local one syncs here
-        if choice.name == "local" and options.wait and not no_sync:
-            with _spinner(state, "syncing topics.yaml") as progress:
-                progress("topics", f"syncing {state.topics_file}")
-                synced = _sync_topics(state, result.status.bootstrap_servers)
-        elif choice.name == "docker" and options.wait and not no_sync:
-            with _spinner(state, "checking topics from the host") as progress:
-                progress("topics", f"planning {state.topics_file}")
-                synced = _check_topics(state, result.status.bootstrap_servers)
-
-        code = synced[2] if synced is not None else ExitCode.OK
-        if json_mode:
-            state.print_json(
-                {
-                    "runtime": choice.name,
-                    "reason": choice.reason,
-                    "already_running": result.already_running,
-                    "ready": options.wait,
-                    "notes": list(result.notes),
-                    "status": status_json(result.status),
-                    "topics": synced[0] if synced is not None else None,
-                }
-            )
+    else:
+        _print_status(state, result.status)
+        out = state.out_console()
+        where = result.status.bootstrap_servers
+        if result.already_running:
+            out.print(f"Kafka is already running at {where}", markup=False, highlight=False)
+        elif options.wait:
+            out.print(f"Kafka is ready at {where}", markup=False, highlight=False)
         else:
-            _print_status(state, result.status)
-            out = state.out_console()
-            where = result.status.bootstrap_servers
-            if result.already_running:
-                out.print(f"Kafka is already running at {where}", markup=False, highlight=False)
-            elif options.wait:
-                out.print(f"Kafka is ready at {where}", markup=False, highlight=False)
-            else:
-                out.print(f"Kafka is starting at {where} (--no-wait)", markup=False)
-            if synced is not None:
-                out.print("topics.yaml: ", end="", markup=False)
-                out.print(synced[1])
-        if code != ExitCode.OK:
-            state.err_console().print(
-                f"error: syncing {state.topics_file} did not fully succeed "
-                "(see `dreamscape-infra topics plan`)",
+            out.print(f"Kafka is starting at {where} (--no-wait)", markup=False)
+        if synced is not None:
+            out.print("topics.yaml: ", end="", markup=False)
+            out.print(synced[1])
+    if code != ExitCode.OK:
+        state.err_console().print(
+            f"error: syncing {state.topics_file} did not fully succeed "
+            "(see `dreamscape-infra topics plan`)",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(int(code))
+
+
+def down(
+    ctx: typer.Context,
+    runtime: str | None = RUNTIME_OPTION,
+    volumes: bool = typer.Option(
+        False, "--volumes", "-v", help="Also delete the data (topics, messages, offsets)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm -v without a prompt."),
+    state_dir: Path | None = STATE_DIR_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Stop the stack: brokers first, then ZooKeeper. -v also deletes its data (confirms).
+
+    Without a terminal, -v needs --yes; otherwise nothing is stopped or removed (exit 7).
+
+    Example: dreamscape-infra down --runtime local -v --yes
+    """
+    state = get_state(ctx)
+    json_mode = state.output_format(output) is OutputFormat.json
+    stack, choice = _runtime(state, runtime, state_dir)
+    if volumes and not yes:
+        if not state.is_interactive() or json_mode:
+            raise RefusedError(
+                "down -v deletes all Kafka data; nothing was stopped or removed",
+                hint="pass --yes to confirm",
+            )
+        if not typer.confirm(
+            f"Stop the {choice.name} stack and delete its data (topics, messages, offsets)?",
+            default=False,
+            err=True,
+        ):
+            raise RefusedError("not confirmed; nothing was stopped or removed")
+    with _spinner(state, f"stopping Kafka ({choice.name} runtime)") as progress:
+        result = stack.down(volumes, progress)
+    _note(state, result.notes)
+    if json_mode:
+        state.print_json(
+            {
+                "runtime": choice.name,
+                "stopped": list(result.stopped),
+                "removed_data": result.removed_data,
+                "notes": list(result.notes),
+            }
+        )
+        return
+    out = state.out_console()
+    stopped = ", ".join(result.stopped) if result.stopped else "nothing was running"
+    out.print(f"stopped: {stopped}", markup=False, highlight=False)
+    if result.removed_data:
+        out.print("data removed", markup=False)
+
+
+def status(
+    ctx: typer.Context,
+    runtime: str | None = RUNTIME_OPTION,
+    state_dir: Path | None = STATE_DIR_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Show every service of the stack with its state, health, pid and ports.
+
+    Example: dreamscape-infra status --runtime local --output json
+    """
+    state = get_state(ctx)
+    stack, _ = _runtime(state, runtime, state_dir)
+    current = stack.status()
+    broker, topics = _probe(state, current)
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(status_json(current) | {"broker": broker, "topics": topics})
+    else:
+        _print_status(state, current)
+        out = state.out_console()
+        if broker["reachable"]:
+            out.print(
+                f"broker: reachable, {broker['brokers']} broker(s), "
+                f"controller {broker['controller']}",
                 markup=False,
                 highlight=False,
             )
-            raise typer.Exit(int(code))
-
-    @app.command("down")
-    def down(
-        ctx: typer.Context,
-        runtime: str | None = RUNTIME_OPTION,
-        volumes: bool = typer.Option(
-            False, "--volumes", "-v", help="Also delete the data (topics, messages, offsets)."
-        ),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Confirm -v without a prompt."),
-        state_dir: Path | None = STATE_DIR_OPTION,
-        output: OutputFormat | None = OUTPUT_OPTION,
-    ) -> None:
-        """Stop the stack: brokers first, then ZooKeeper. -v also deletes its data (confirms).
-
-        Without a terminal, -v needs --yes; otherwise nothing is stopped or removed (exit 7).
-
-        Example: dreamscape-infra down --runtime local -v --yes
-        """
-        state = get_state(ctx)
-        json_mode = state.output_format(output) is OutputFormat.json
-        stack, choice = _runtime(state, runtime, state_dir)
-        if volumes and not yes:
-            if not state.is_interactive() or json_mode:
-                raise RefusedError(
-                    "down -v deletes all Kafka data; nothing was stopped or removed",
-                    hint="pass --yes to confirm",
-                )
-            if not typer.confirm(
-                f"Stop the {choice.name} stack and delete its data (topics, messages, offsets)?",
-                default=False,
-                err=True,
-            ):
-                raise RefusedError("not confirmed; nothing was stopped or removed")
-        with _spinner(state, f"stopping Kafka ({choice.name} runtime)") as progress:
-            result = stack.down(volumes, progress)
-        _note(state, result.notes)
-        if json_mode:
-            state.print_json(
-                {
-                    "runtime": choice.name,
-                    "stopped": list(result.stopped),
-                    "removed_data": result.removed_data,
-                    "notes": list(result.notes),
-                }
-            )
-            return
-        out = state.out_console()
-        stopped = ", ".join(result.stopped) if result.stopped else "nothing was running"
-        out.print(f"stopped: {stopped}", markup=False, highlight=False)
-        if result.removed_data:
-            out.print("data removed", markup=False)
-
-    @app.command("status")
-    def status(
-        ctx: typer.Context,
-        runtime: str | None = RUNTIME_OPTION,
-        state_dir: Path | None = STATE_DIR_OPTION,
-        output: OutputFormat | None = OUTPUT_OPTION,
-    ) -> None:
-        """Show every service of the stack with its state, health, pid and ports.
-
-        Example: dreamscape-infra status --runtime local --output json
-        """
-        state = get_state(ctx)
-        stack, _ = _runtime(state, runtime, state_dir)
-        current = stack.status()
-        broker, topics = _probe(state, current)
-        if state.output_format(output) is OutputFormat.json:
-            state.print_json(status_json(current) | {"broker": broker, "topics": topics})
         else:
-            _print_status(state, current)
-            out = state.out_console()
-            if broker["reachable"]:
-                out.print(
-                    f"broker: reachable, {broker['brokers']} broker(s), "
-                    f"controller {broker['controller']}",
-                    markup=False,
-                    highlight=False,
-                )
-            else:
-                out.print(f"broker: not reachable ({broker['error']})", markup=False)
-            if topics is not None:
-                out.print(
-                    f"topics: {topics['in_sync']} of {topics['declared']} declared topics in "
-                    f"sync, {topics['pending']} change(s) pending",
-                    markup=False,
-                    highlight=False,
-                )
-        if not broker["reachable"]:
-            raise typer.Exit(int(ExitCode.ENVIRONMENT))
-
-    @app.command("logs")
-    def logs(
-        ctx: typer.Context,
-        service: str | None = typer.Argument(
-            None, help="zookeeper, kafka, kafka-2, ... (default: all, prefixed)."
-        ),
-        runtime: str | None = RUNTIME_OPTION,
-        follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
-        tail: int | None = typer.Option(
-            None, "--tail", "-n", min=0, help="Only the last N lines of each log."
-        ),
-        state_dir: Path | None = STATE_DIR_OPTION,
-    ) -> None:
-        """Print the stack's logs (local: the JVM log files); -f follows them until Ctrl-C.
-
-        Example: dreamscape-infra logs --runtime local kafka -f --tail 50
-        """
-        state = get_state(ctx)
-        stack, _ = _runtime(state, runtime, state_dir)
-        try:
-            for line in stack.logs(service, follow, tail):
-                typer.echo(line)
-        except KeyboardInterrupt:  # the way out of --follow: not an error
-            return
+            out.print(f"broker: not reachable ({broker['error']})", markup=False)
+        if topics is not None:
+            out.print(
+                f"topics: {topics['in_sync']} of {topics['declared']} declared topics in "
+                f"sync, {topics['pending']} change(s) pending",
+                markup=False,
+                highlight=False,
+            )
+    if not broker["reachable"]:
+        raise typer.Exit(int(ExitCode.ENVIRONMENT))
 
 
-__all__ = ["register", "render_status", "status_json"]
+def logs(
+    ctx: typer.Context,
+    service: str | None = typer.Argument(
+        None, help="zookeeper, kafka, kafka-2, ... (default: all, prefixed)."
+    ),
+    runtime: str | None = RUNTIME_OPTION,
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+    tail: int | None = typer.Option(
+        None, "--tail", "-n", min=0, help="Only the last N lines of each log."
+    ),
+    state_dir: Path | None = STATE_DIR_OPTION,
+) -> None:
+    """Print the stack's logs (local: the JVM log files); -f follows them until Ctrl-C.
+
+    Example: dreamscape-infra logs --runtime local kafka -f --tail 50
+    """
+    state = get_state(ctx)
+    stack, _ = _runtime(state, runtime, state_dir)
+    try:
+        for line in stack.logs(service, follow, tail):
+            typer.echo(line)
+    except KeyboardInterrupt:  # the way out of --follow: not an error
+        return
+
+
+def register(app: typer.Typer) -> None:
+    """Add the stack commands to the root app."""
+    app.command("up")(up)
+    app.command("down")(down)
+    app.command("status")(status)
+    app.command("logs")(logs)
+
+
+__all__ = ["down", "logs", "register", "render_status", "status", "status_json", "up"]
