@@ -280,7 +280,7 @@ class Broker:
     work: Path
 
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(brokers=(self.bootstrap,))
+        return ConnectionSettings.plaintext(self.bootstrap)
 
 
 def _libs(version: str) -> Path:

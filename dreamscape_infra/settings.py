@@ -60,6 +60,20 @@ class ConnectionSettings:
     log_level: str = "info"
     ssl_ca_location: str | None = None
 
+    @classmethod
+    def plaintext(cls, bootstrap: str) -> ConnectionSettings:
+        """Plaintext, unauthenticated settings for `host:port[,host:port...]`: a stack this
+        tool started itself (or a test cluster), whatever KAFKA_* points at elsewhere.
+
+        Blank entries and spaces around commas are dropped; a string naming no broker is a
+        bug of the caller (ValueError). The one place that turns a bootstrap string into
+        settings; `load_settings` is the one for the environment.
+        """
+        brokers = tuple(part.strip() for part in bootstrap.split(",") if part.strip())
+        if not brokers:
+            raise ValueError(f"no broker in bootstrap string {bootstrap!r}")
+        return cls(brokers=brokers)
+
     @property
     def bootstrap_servers(self) -> str:
         return ",".join(self.brokers)

@@ -117,7 +117,7 @@ def local_cluster(
         bootstrap = result.status.bootstrap_servers
         yield KafkaCluster(
             bootstrap=bootstrap,
-            settings=ConnectionSettings(brokers=tuple(bootstrap.split(","))),
+            settings=ConnectionSettings.plaintext(bootstrap),
             mode="kraft" if kraft else "zookeeper",
             runtime=runtime,
         )
@@ -127,8 +127,8 @@ def local_cluster(
 
 def external_cluster(bootstrap: str) -> KafkaCluster:
     """An existing cluster named by DREAMSCAPE_TEST_BROKERS (plaintext, no authentication)."""
-    brokers = tuple(b.strip() for b in bootstrap.split(",") if b.strip())
-    return KafkaCluster(",".join(brokers), ConnectionSettings(brokers=brokers), "external")
+    settings = ConnectionSettings.plaintext(bootstrap)
+    return KafkaCluster(settings.bootstrap_servers, settings, "external")
 
 
 def format_failure(exc: EnvironmentFailure) -> str:

@@ -570,7 +570,7 @@ def test_two_broker_cluster(lifecycle_env: dict[str, str]) -> None:
     doc = json.loads(out)
     bootstrap = doc["status"]["bootstrap_servers"]
     assert [s["name"] for s in doc["status"]["services"]] == ["zookeeper", "kafka", "kafka-2"]
-    admin = ConfluentAdmin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
+    admin = ConfluentAdmin(ConnectionSettings.plaintext(bootstrap))
     try:
         assert len(admin.describe_cluster().brokers) == 2
     finally:

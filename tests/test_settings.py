@@ -313,3 +313,12 @@ def test_importtime_check_can_fail(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "confluent_kafka" in proc.stderr
     assert "python_on_whales" in proc.stderr
+
+
+def test_plaintext_settings_from_a_bootstrap_string() -> None:
+    settings = ConnectionSettings.plaintext(" 127.0.0.1:13092, 127.0.0.1:13093,,")
+    assert settings.brokers == ("127.0.0.1:13092", "127.0.0.1:13093")
+    assert settings.client_config()["security.protocol"] == "PLAINTEXT"
+    assert settings.sasl_username is None
+    with pytest.raises(ValueError, match="no broker"):
+        ConnectionSettings.plaintext(" , ")

@@ -575,7 +575,7 @@ class LocalRuntime:
         bootstrap = bootstrap_of(services)
         deadline = time.monotonic() + options.timeout_s
         admin = ConfluentAdmin(
-            ConnectionSettings(brokers=tuple(bootstrap.split(","))), timeout_s=2.0
+            ConnectionSettings.plaintext(bootstrap), timeout_s=2.0
         )
         try:
             while True:
