@@ -24,6 +24,7 @@ from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.docker import (
     ALL_SERVICES,
     DockerComposeRuntime,
+    DockerFailure,
     classify_docker_error,
     docker_daemon_available,
     find_compose_file,
@@ -398,6 +399,53 @@ def test_topic_init_failure_carries_its_exit_code_and_last_lines(shim: Shim) -> 
         "error: orders.events: cannot reduce partitions from 12 to 6",
     ]
     assert failure.hint
+
+
+@pytest.mark.parametrize(
+    ("stderr", "message"),
+    [
+        # docker itself failed while running topic-init: its recognised cause wins
+        (
+            "target topic-init: failed to solve: process did not complete",
+            "could not build the topic-init image (docker/Dockerfile)",
+        ),
+        # nothing docker-specific recognised: it stays a topic-init failure with its exit code
+        (
+            "docker compose failed in a way nobody expected",
+            "topic-init failed with exit code 1: internal; topics.yaml was not applied",
+        ),
+    ],
+)
+def test_topic_init_docker_failure_is_told_apart_by_cause(
+    shim: Shim, stderr: str, message: str
+) -> None:
+    shim.set("DOCKER_SHIM_FAIL_RUN", stderr)
+    with pytest.raises(EnvironmentFailure) as raised:
+        runtime().up(UpOptions(), no_progress)
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("stderr", "cause"),
+    [
+        ("Cannot connect to the Docker daemon at unix:///x.sock", "no-daemon"),
+        ("permission denied while connecting to docker.sock", "permission"),
+        ("unknown flag: --file", "no-compose"),
+        ("Bind for 127.0.0.1:9092 failed: port is already allocated", "port-in-use"),
+        ("pull access denied for x/y", "pull"),
+        ("failed to solve: boom", "build"),
+        ("container dreamscape-kafka-1 exited (1)", "service-failed"),
+        ("container dreamscape-kafka-1 not healthy after 30s", "wait-timeout"),
+        # a message that merely looks like the generic one is still recognised by its cause
+        ("docker compose up failed: failed to solve", "build"),
+        ("something nobody expected", "unrecognised"),
+    ],
+)
+def test_docker_failures_carry_a_typed_cause(stderr: str, cause: str) -> None:
+    failure = classify_docker_error(stderr, action="up")
+    assert isinstance(failure, DockerFailure)
+    assert failure.cause == cause
+    assert failure.exit_code == ExitCode.ENVIRONMENT
 
 
 def test_port_taken(shim: Shim) -> None:

@@ -20,7 +20,7 @@ import subprocess
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
@@ -102,6 +102,37 @@ _CONTAINER_NAME_RE = re.compile(rf"^{PROJECT}[-_](.+?)(?:[-_]run[-_][0-9a-f]+)?(
 # ---------------------------------------------------------------------------------------------
 # Daemon probe and error translation (pure functions over docker's text output)
 
+# What a failed docker command was recognised as; "unrecognised" keeps docker's last lines.
+DockerCause = Literal[
+    "permission",
+    "no-daemon",
+    "no-compose",
+    "port-in-use",
+    "pull",
+    "build",
+    "service-failed",
+    "wait-timeout",
+    "unrecognised",
+]
+
+
+class DockerFailure(EnvironmentFailure):
+    """A docker command failed; `cause` says what it was recognised as.
+
+    Callers branch on `cause`, never on the wording of the message.
+    """
+
+    def __init__(
+        self,
+        cause: DockerCause,
+        message: str,
+        *,
+        hint: str | None = None,
+        details: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, details=details)
+        self.cause: DockerCause = cause
+
 
 def _probe_daemon(docker: str, timeout_s: float) -> str | None:
     """None when the daemon answers `docker version` within `timeout_s`, else why not."""
@@ -156,26 +187,30 @@ def no_docker_failure() -> EnvironmentFailure:
 
 def classify_docker_error(
     text: str, *, action: str, return_code: int | None = None
-) -> EnvironmentFailure:
+) -> DockerFailure:
     """Turn docker's output of a failed command into one clear line, a hint and the details.
 
     `text` is the command's stderr (and stdout, when it may hold the cause). Guaranteed to
-    return an EnvironmentFailure; the generic case keeps docker's last lines as details.
+    return a DockerFailure; its `cause` is "unrecognised" in the generic case, which keeps
+    docker's last lines as details.
     """
     details = _tail(text)
     if match := _PERMISSION_RE.search(text):
-        return EnvironmentFailure(
+        return DockerFailure(
+            "permission",
             f"Docker daemon not reachable: {match.group(0).strip()}",
             hint="add your user to the `docker` group (then log in again), or use --runtime local",
         )
     if match := _DAEMON_RE.search(text):
         reason = match.group(0).replace("Is the docker daemon running?", "").strip(" .")
-        return EnvironmentFailure(
+        return DockerFailure(
+            "no-daemon",
             f"Docker daemon not reachable: {reason or 'no Docker daemon is running'}",
             hint=_NO_DAEMON_HINT,
         )
     if _NO_COMPOSE_RE.search(text):
-        return EnvironmentFailure(
+        return DockerFailure(
+            "no-compose",
             "docker compose (v2) is not installed: `docker compose` is not a docker command",
             hint=_NO_COMPOSE_HINT,
         )
@@ -186,7 +221,8 @@ def classify_docker_error(
         what = f"port {port} ({_HOST_PORTS[port]})" if port in _HOST_PORTS else f"port {port}"
         if not port:
             what = "a port of the stack"
-        return EnvironmentFailure(
+        return DockerFailure(
+            "port-in-use",
             f"{what} is already in use on the host",
             hint=(
                 f"stop whatever listens there (`lsof -i :{port or 9092}`; a Kafka started with "
@@ -197,7 +233,8 @@ def classify_docker_error(
     if match := _PULL_LINE_RE.search(text):
         image = _IMAGE_RE.search(match.group(0))
         subject = f"image {image.group(1)}" if image else "an image of the stack"
-        return EnvironmentFailure(
+        return DockerFailure(
+            "pull",
             f"could not pull {subject}",
             hint=(
                 "check the network and `docker login`, and that the tag exists "
@@ -206,7 +243,8 @@ def classify_docker_error(
             details=details,
         )
     if _BUILD_RE.search(text):
-        return EnvironmentFailure(
+        return DockerFailure(
+            "build",
             "could not build the topic-init image (docker/Dockerfile)",
             hint="see the build output above; `docker compose -f docker/docker-compose.kafka.yml "
             "build topic-init` reproduces it",
@@ -215,19 +253,22 @@ def classify_docker_error(
     if match := _UNHEALTHY_RE.search(text):
         service = _service_of(match.group(1))
         state = f"exited with code {match.group(2)}" if match.group(2) else "is unhealthy"
-        return EnvironmentFailure(
+        return DockerFailure(
+            "service-failed",
             f"{service} did not start: its container {state}",
             hint=f"see `dreamscape-infra logs {service}`",
             details=details,
         )
     if _WAIT_TIMEOUT_RE.search(text):
-        return EnvironmentFailure(
+        return DockerFailure(
+            "wait-timeout",
             "the stack did not become healthy in time",
             hint="raise --timeout, or see `dreamscape-infra logs` for the slow service",
             details=details,
         )
     code = f" (exit {return_code})" if return_code is not None else ""
-    return EnvironmentFailure(
+    return DockerFailure(
+        "unrecognised",
         f"docker compose {action} failed{code}",
         hint="see docker's output below; `dreamscape-infra status` shows the services",
         details=details,
@@ -545,8 +586,10 @@ class DockerComposeRuntime:
         problem = _probe_daemon(docker, self._daemon_timeout_s)
         if problem is not None:
             failure = classify_docker_error(problem, action="version")
-            if failure.message.startswith("docker compose version failed"):
-                failure = EnvironmentFailure(
+            if failure.cause == "unrecognised":
+                # `docker version` failing for a reason we do not know is still no daemon
+                failure = DockerFailure(
+                    "no-daemon",
                     f"Docker daemon not reachable: {problem.splitlines()[0]}",
                     hint=_NO_DAEMON_HINT,
                     details=_tail(problem),
@@ -641,7 +684,7 @@ class DockerComposeRuntime:
                 docker_failure = classify_docker_error(
                     text, action="run", return_code=exc.return_code
                 )
-                if not docker_failure.message.startswith("docker compose run failed"):
+                if docker_failure.cause != "unrecognised":
                     failure = docker_failure
             raise failure from None
         progress(INIT_SERVICE, "done")
@@ -674,7 +717,9 @@ __all__ = [
     "INIT_SERVICE",
     "PROFILES",
     "PROFILE_SERVICES",
+    "DockerCause",
     "DockerComposeRuntime",
+    "DockerFailure",
     "classify_docker_error",
     "docker_daemon_available",
     "find_compose_file",
