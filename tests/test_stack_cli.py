@@ -44,8 +44,12 @@ class FakeRuntime:
         return StackStatus(
             runtime=self.name,
             services=(
-                ServiceStatus("zookeeper", "running", "healthy", ("127.0.0.1:2181",), 11),
-                ServiceStatus("kafka", "running", "healthy", ("127.0.0.1:9092",), 12),
+                ServiceStatus(
+                    "zookeeper", "running", "healthy", ("127.0.0.1:2181",), 11, role="coordinator"
+                ),
+                ServiceStatus(
+                    "kafka", "running", "healthy", ("127.0.0.1:9092",), 12, role="broker"
+                ),
             ),
             bootstrap_servers="127.0.0.1:9092",
         )
@@ -268,6 +272,8 @@ def test_status_table_and_json(harness: Harness) -> None:
         "pid": 12,
         "ports": ["127.0.0.1:9092"],
         "detail": "",
+        "role": "broker",
+        "expected": True,
     }
 
 

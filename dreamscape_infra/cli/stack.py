@@ -14,21 +14,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
     ProgressCallback,
+    RuntimeName,
     StackRuntime,
     StackStatus,
     UpOptions,
 )
 
 if TYPE_CHECKING:
-    from dreamscape_infra.kafka.cluster import KafkaAdmin
+    from dreamscape_infra.runtime.check import BrokerReachability
     from dreamscape_infra.runtime.select import RuntimeChoice
-    from dreamscape_infra.topics.plan import Plan
+    from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
 RUNTIME_OPTION: Any = typer.Option(
     None,
@@ -92,140 +92,55 @@ def _note(state: AppState, notes: tuple[str, ...] | list[str]) -> None:
         state.err_console().print(f"note: {note}", markup=False, highlight=False)
 
 
-def status_json(status: StackStatus) -> dict[str, Any]:
-    """The JSON shape of a stack's status (used by `status` and `up`)."""
-    return {
-        "runtime": status.runtime,
-        "running": status.running,
-        "bootstrap_servers": status.bootstrap_servers,
-        "services": [
-            {
-                "name": s.name,
-                "state": s.state,
-                "health": s.health,
-                "pid": s.pid,
-                "ports": list(s.ports),
-                "detail": s.detail,
-            }
-            for s in status.services
-        ],
-        "urls": [{"label": label, "url": url} for label, url in status.urls],
-    }
-
-
-def render_status(status: StackStatus) -> Table:
-    """A table of the stack's services."""
-    table = Table(title=f"Kafka stack ({status.runtime} runtime)", show_header=True)
-    for column in ("service", "state", "health", "pid", "ports", "detail"):
-        table.add_column(column)
-    for s in status.services:
-        table.add_row(
-            s.name,
-            s.state,
-            s.health,
-            "-" if s.pid is None else str(s.pid),
-            ", ".join(s.ports) or "-",
-            s.detail or "",
-        )
-    return table
-
-
 def _print_status(state: AppState, status: StackStatus) -> None:
+    from dreamscape_infra.runtime.render import stack_lines, status_table
+
+    state.print_tables(status_table(status))
     out = state.out_console()
-    out.print(render_status(status))
-    if status.bootstrap_servers:
-        out.print(f"bootstrap servers: {status.bootstrap_servers}", markup=False, highlight=False)
-    for label, url in status.urls:
-        out.print(f"{label}: {url}", markup=False, highlight=False)
+    for line in stack_lines(status):
+        out.print(line, markup=False, highlight=False)
 
 
-def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
-    """THE single place where `up` syncs topics.yaml, as the compose stack's topic-init does.
+def _environment(state: AppState) -> str | None:
+    return state.env.get("DREAMSCAPE_ENV") or None
 
-    Non-destructive (no deletions). Returns (report JSON, summary renderable, exit code), or
-    None when there is no topics file to sync.
-    """
+
+def _topics_after_up(state: AppState, runtime: RuntimeName, bootstrap: str) -> TopicsAfterUp | None:
+    """The local stack syncs topics.yaml here; the docker one ran topic-init, so the host only
+    checks. None when there is no topics file to sync or check."""
     if not Path(state.topics_file).is_file():
-        _note(state, (f"no {state.topics_file} here: topics not synced",))
+        if runtime == "local":
+            _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
     from dreamscape_infra.settings import ConnectionSettings
-    from dreamscape_infra.topics.reconcile import sync_from_file
-    from dreamscape_infra.topics.render import render_report_summary, report_json
+    from dreamscape_infra.topics.stackcheck import check_after_up, sync_after_up
 
     # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
-    admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
+    admin = state.admin(ConnectionSettings.plaintext(bootstrap))
     try:
-        outcome = sync_from_file(admin, state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+        after_up = sync_after_up if runtime == "local" else check_after_up
+        return after_up(admin, state.topics_file, _environment(state))
     finally:
         admin.close()
-    return (
-        report_json(outcome.plan, outcome.report),
-        render_report_summary(outcome.report),
-        outcome.report.exit_code(),
-    )
 
 
-def _plan_here(state: AppState, admin: KafkaAdmin) -> Plan:
-    """A read-only plan of topics.yaml (DREAMSCAPE_ENV overlay) against `admin`."""
-    from dreamscape_infra.topics.desired import load_desired
-    from dreamscape_infra.topics.plan import PlanOptions
-    from dreamscape_infra.topics.reconcile import make_plan, observe
-
-    desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
-    return make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
-
-
-def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
-    """After the docker stack's topic-init: plan from the host; every declared topic in sync?"""
-    if not Path(state.topics_file).is_file():
-        return None
-    from rich.text import Text
-
+def _reach(
+    state: AppState, current: StackStatus
+) -> tuple[BrokerReachability, TopicsSummary | None]:
+    """Ask the stack's brokers (only when one runs) and, when they answer, plan topics.yaml."""
+    from dreamscape_infra.runtime.check import NO_BROKER_RUNNING, broker_running, probe_broker
     from dreamscape_infra.settings import ConnectionSettings
-    from dreamscape_infra.topics.render import plan_json
+    from dreamscape_infra.topics.stackcheck import summarize_declared
 
-    admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
-    try:
-        plan = _plan_here(state, admin)
-    finally:
-        admin.close()
-    summary = plan.summary()
-    line = f"{summary['in_sync']} of {summary['topics']} declared topics in sync"
-    code = ExitCode.OK if not plan.has_changes else ExitCode.ENVIRONMENT
-    return plan_json(plan), Text(line, style="green" if code == ExitCode.OK else "red"), code
-
-
-def _probe(state: AppState, current: StackStatus) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Broker reachability and, when reachable, a topic sync summary (a plan, never a change)."""
-    from dreamscape_infra.errors import InfraError
-    from dreamscape_infra.settings import ConnectionSettings
-
-    broker: dict[str, Any] = {"reachable": False, "brokers": 0, "controller": None, "error": None}
-    if not any(s.state == "running" for s in current.services if s.name.startswith("kafka")):
-        broker["error"] = "the broker is not running"
-        return broker, None
-    settings = ConnectionSettings(brokers=tuple(current.bootstrap_servers.split(",")))
+    if not broker_running(current):
+        return NO_BROKER_RUNNING, None
+    settings = ConnectionSettings.plaintext(current.bootstrap_servers)
     admin = state.admin(settings, timeout_s=3.0)  # a status check should answer quickly
     try:
-        cluster = admin.describe_cluster()
-        broker.update(
-            reachable=True, brokers=len(cluster.brokers), controller=cluster.controller_id
-        )
-        if not Path(state.topics_file).is_file():
+        broker = probe_broker(admin)
+        if not broker.reachable or not Path(state.topics_file).is_file():
             return broker, None
-        plan = _plan_here(state, admin)
-        summary = plan.summary()
-        return broker, {
-            "declared": summary["topics"],
-            "in_sync": summary["in_sync"],
-            "pending": len(plan.pending),
-            "unfixable": len(plan.unfixable),
-        }
-    except InfraError as exc:
-        if not broker["reachable"]:
-            broker["error"] = exc.message
-            return broker, None
-        raise
+        return broker, summarize_declared(admin, state.topics_file, _environment(state))
     finally:
         admin.close()
 
@@ -283,29 +198,30 @@ def up(
         result = stack.up(options, progress)
     _note(state, result.notes)
 
-    synced: tuple[dict[str, Any], Any, ExitCode] | None = None
-    # the docker stack runs its own topic-init container, then we check from the host;
-    # the local one syncs here
-    if choice.name == "local" and options.wait and not no_sync:
-        with _spinner(state, "syncing topics.yaml") as progress:
-            progress("topics", f"syncing {state.topics_file}")
-            synced = _sync_topics(state, result.status.bootstrap_servers)
-    elif choice.name == "docker" and options.wait and not no_sync:
-        with _spinner(state, "checking topics from the host") as progress:
-            progress("topics", f"planning {state.topics_file}")
-            synced = _check_topics(state, result.status.bootstrap_servers)
+    from dreamscape_infra.runtime.render import status_json, up_topics_json, up_topics_line
 
-    code = synced[2] if synced is not None else ExitCode.OK
+    topics: TopicsAfterUp | None = None
+    if options.wait and not no_sync:
+        # the docker stack ran its own topic-init, so the host only checks; local syncs here
+        local = choice.name == "local"
+        doing = "syncing topics.yaml" if local else "checking topics from the host"
+        with _spinner(state, doing) as progress:
+            progress("topics", f"{'syncing' if local else 'planning'} {state.topics_file}")
+            topics = _topics_after_up(state, choice.name, result.status.bootstrap_servers)
+
+    code = topics.exit_code if topics is not None else ExitCode.OK
     if json_mode:
         state.print_json(
             {
+                "kind": "up",
+                "version": 1,
                 "runtime": choice.name,
                 "reason": choice.reason,
                 "already_running": result.already_running,
                 "ready": options.wait,
                 "notes": list(result.notes),
                 "status": status_json(result.status),
-                "topics": synced[0] if synced is not None else None,
+                "topics": up_topics_json(topics) if topics is not None else None,
             }
         )
     else:
@@ -318,9 +234,9 @@ def up(
             out.print(f"Kafka is ready at {where}", markup=False, highlight=False)
         else:
             out.print(f"Kafka is starting at {where} (--no-wait)", markup=False)
-        if synced is not None:
+        if topics is not None:
             out.print("topics.yaml: ", end="", markup=False)
-            out.print(synced[1])
+            out.print(up_topics_line(topics))
     if code != ExitCode.OK:
         state.err_console().print(
             f"error: syncing {state.topics_file} did not fully succeed "
@@ -388,37 +304,35 @@ def status(
     state_dir: Path | None = STATE_DIR_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
-    """Show every service of the stack with its state, health, pid and ports.
+    """Show every service of the stack (state, health, pid, ports), whether a broker answers,
+    how many declared topics are in sync, and a verdict that sets the exit code:
+
+    exit 4 (no-broker) when no broker of the stack answers, whatever else is wrong; else
+    exit 8 (service-down) when a service the stack expects is not running or is unhealthy
+    (every local JVM: ZooKeeper and each broker; docker's zookeeper and kafka, and Kafka UI or
+    Schema Registry once created; never the one-shot topic-init); else exit 0 (ok). Topics
+    out of sync do not fail it (see `topics plan --detailed-exitcode`).
 
     Example: dreamscape-infra status --runtime local --output json
     """
+    from dreamscape_infra.runtime.check import stack_verdict
+    from dreamscape_infra.runtime.render import status_document, status_lines
+
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)
     current = stack.status()
-    broker, topics = _probe(state, current)
+    broker, topics = _reach(state, current)
+    verdict = stack_verdict(current, broker)
     if state.output_format(output) is OutputFormat.json:
-        state.print_json(status_json(current) | {"broker": broker, "topics": topics})
+        state.print_json(status_document(current, broker, topics, verdict))
     else:
         _print_status(state, current)
         out = state.out_console()
-        if broker["reachable"]:
-            out.print(
-                f"broker: reachable, {broker['brokers']} broker(s), "
-                f"controller {broker['controller']}",
-                markup=False,
-                highlight=False,
-            )
-        else:
-            out.print(f"broker: not reachable ({broker['error']})", markup=False)
-        if topics is not None:
-            out.print(
-                f"topics: {topics['in_sync']} of {topics['declared']} declared topics in "
-                f"sync, {topics['pending']} change(s) pending",
-                markup=False,
-                highlight=False,
-            )
-    if not broker["reachable"]:
-        raise typer.Exit(int(ExitCode.ENVIRONMENT))
+        for line in status_lines(broker, topics, verdict):
+            out.print(line, markup=False, highlight=False)
+    failure = verdict.failure()
+    if failure is not None:
+        raise failure
 
 
 def logs(
@@ -454,4 +368,4 @@ def register(app: typer.Typer) -> None:
     app.command("logs")(logs)
 
 
-__all__ = ["down", "logs", "register", "render_status", "status", "status_json", "up"]
+__all__ = ["down", "logs", "register", "status", "up"]

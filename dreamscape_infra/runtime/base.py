@@ -14,6 +14,13 @@ from typing import Literal, Protocol
 RuntimeName = Literal["docker", "local"]
 ServiceState = Literal["running", "exited", "stopped", "starting", "missing", "unknown"]
 Health = Literal["healthy", "unhealthy", "starting", "none", "unknown"]
+# What a service is to the stack. Decided by the runtime that knows its services, so nothing
+# has to guess from a name (`kafka-ui` starts with "kafka" too).
+#   broker       answers Kafka clients (a KRaft node that is broker and controller included)
+#   coordinator  ZooKeeper
+#   extra        Kafka UI, Schema Registry and services added to the compose file later
+#   one-shot     topic-init: runs to completion during `up`, never expected to keep running
+ServiceRole = Literal["broker", "coordinator", "extra", "one-shot"]
 
 # Called with (service, message) while a runtime waits; the CLI turns it into a spinner line.
 ProgressCallback = Callable[[str, str], None]
@@ -46,6 +53,19 @@ class ServiceStatus:
     ports: tuple[str, ...] = ()
     pid: int | None = None
     detail: str = ""
+    role: ServiceRole = "extra"
+    # part of the stack as it was brought up, so it must be running (see `is_down`): every
+    # local JVM of the recorded layout; docker's core services and the extras that were created
+    expected: bool = True
+
+    @property
+    def is_broker(self) -> bool:
+        return self.role == "broker"
+
+    @property
+    def is_down(self) -> bool:
+        """Expected to run, and not running, or running but reported unhealthy."""
+        return self.expected and (self.state != "running" or self.health == "unhealthy")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from dreamscape_infra.runtime.base import (
     Health,
     ProgressCallback,
     RuntimeName,
+    ServiceRole,
     ServiceState,
     ServiceStatus,
     StackStatus,
@@ -54,6 +55,11 @@ PROFILE_SERVICES: dict[str, tuple[str, ...]] = {
 PROFILES = tuple(PROFILE_SERVICES)
 ALL_SERVICES = (*CORE_SERVICES, "kafka-ui", "schema-registry", INIT_SERVICE)
 _SERVICE_PROFILE = {s: p for p, services in PROFILE_SERVICES.items() for s in services}
+_ROLES: dict[str, ServiceRole] = {
+    "zookeeper": "coordinator",
+    "kafka": "broker",
+    INIT_SERVICE: "one-shot",
+}
 _URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": ("Schema Registry", 8081)}
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
@@ -339,13 +345,22 @@ def _ports(entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(set(ports)))
 
 
+def _role(service: str) -> ServiceRole:
+    return _ROLES.get(service, "extra")
+
+
 def _service_status(entry: Mapping[str, Any]) -> ServiceStatus:
+    name = str(entry.get("Service") or _service_of(str(entry.get("Name", ""))))
+    role = _role(name)
     return ServiceStatus(
-        name=str(entry.get("Service") or _service_of(str(entry.get("Name", "")))),
+        name=name,
         state=_state(str(entry.get("State", ""))),
         health=_health(str(entry.get("Health", ""))),
         ports=_ports(entry),
         detail=str(entry.get("Status", "")),
+        role=role,
+        # a created container is part of the stack; topic-init is meant to exit
+        expected=role != "one-shot",
     )
 
 
@@ -356,7 +371,14 @@ def _missing(service: str) -> ServiceStatus:
         detail = f"not created (profile {_SERVICE_PROFILE[service]})"
     else:
         detail = "not created"
-    return ServiceStatus(name=service, state="missing", detail=detail)
+    # ZooKeeper and Kafka are the stack; an extra nobody created is not missed
+    return ServiceStatus(
+        name=service,
+        state="missing",
+        detail=detail,
+        role=_role(service),
+        expected=service in CORE_SERVICES,
+    )
 
 
 def statuses_from_ps(entries: Iterable[Mapping[str, Any]]) -> tuple[ServiceStatus, ...]:

@@ -35,6 +35,7 @@ from dreamscape_infra.runtime.base import (
     Health,
     ProgressCallback,
     RuntimeName,
+    ServiceRole,
     ServiceState,
     ServiceStatus,
     StackStatus,
@@ -574,9 +575,7 @@ class LocalRuntime:
         brokers = [s for s in services if s.is_broker]
         bootstrap = bootstrap_of(services)
         deadline = time.monotonic() + options.timeout_s
-        admin = ConfluentAdmin(
-            ConnectionSettings.plaintext(bootstrap), timeout_s=2.0
-        )
+        admin = ConfluentAdmin(ConnectionSettings.plaintext(bootstrap), timeout_s=2.0)
         try:
             while True:
                 for service in started:
@@ -733,7 +732,8 @@ class LocalRuntime:
             state = "exited"
             detail = f"pid {pid} is not running (stale pid file); `up` restarts it"
             shown_pid = None
-        return ServiceStatus(service.name, state, health, ports, shown_pid, detail)
+        role: ServiceRole = "coordinator" if service.kind == "zookeeper" else "broker"
+        return ServiceStatus(service.name, state, health, ports, shown_pid, detail, role)
 
     def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
         """The service's log lines (all services', prefixed, without a name); `follow` waits
