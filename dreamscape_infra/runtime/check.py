@@ -17,12 +17,16 @@ a name. Nothing here prints; the CLI renders these values and raises `failure()`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, ExitCode, InfraError
 from dreamscape_infra.kafka.cluster import ClusterInfo
 from dreamscape_infra.runtime.base import ServiceStatus, StackStatus
+
+if TYPE_CHECKING:
+    from dreamscape_infra.settings import ConnectionSettings
 
 Verdict = Literal["ok", "service-down", "no-broker"]
 
@@ -40,6 +44,19 @@ class ClusterProbe(Protocol):
     def close(self) -> None:
         """Release the client."""
         ...
+
+
+# Opens a ClusterProbe for plaintext settings of a stack (injected into LocalRuntime's wait).
+ProbeFactory = Callable[["ConnectionSettings"], ClusterProbe]
+
+READINESS_TIMEOUT_S = 2.0  # per DescribeCluster while `up` polls: a starting broker is local
+
+
+def admin_probe(settings: ConnectionSettings) -> ClusterProbe:
+    """The real probe: a confluent-kafka AdminClient (imported here, so `--help` stays fast)."""
+    from dreamscape_infra.kafka.admin import ConfluentAdmin
+
+    return ConfluentAdmin(settings, timeout_s=READINESS_TIMEOUT_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +112,7 @@ class StackVerdict:
                 "shows why a broker stopped",
             )
         if self.verdict == "service-down":
-            names = ", ".join(f"{s.name} ({_why(s)})" for s in self.down)
+            names = ", ".join(f"{s.name} ({why_down(s)})" for s in self.down)
             count = len(self.down)
             return CheckFailed(
                 f"{count} service{'s' if count > 1 else ''} of the stack "
@@ -106,7 +123,8 @@ class StackVerdict:
         return None
 
 
-def _why(service: ServiceStatus) -> str:
+def why_down(service: ServiceStatus) -> str:
+    """A down service's state in one word: its state, or `unhealthy` when it runs."""
     return "unhealthy" if service.state == "running" else service.state
 
 
@@ -124,9 +142,12 @@ __all__ = [
     "NO_BROKER_RUNNING",
     "BrokerReachability",
     "ClusterProbe",
+    "ProbeFactory",
     "StackVerdict",
     "Verdict",
+    "admin_probe",
     "broker_running",
     "probe_broker",
     "stack_verdict",
+    "why_down",
 ]

@@ -42,6 +42,7 @@ from dreamscape_infra.runtime.base import (
     UpOptions,
     UpResult,
 )
+from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java, find_kafka
 from dreamscape_infra.runtime.process import Processes, default_processes
 
@@ -321,6 +322,8 @@ class LocalRuntime:
         processes: Processes | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        probe: ProbeFactory = admin_probe,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         import os
 
@@ -329,6 +332,8 @@ class LocalRuntime:
         self.state_dir = self.config.state_dir.absolute()
         self._proc = processes if processes is not None else default_processes()
         self._sleep = sleep
+        self._probe = probe  # how `up` asks the starting cluster whether it is ready
+        self._clock = clock  # the readiness wait's deadline (tests pair it with `sleep`)
         self._log_offsets: dict[str, int] = {}  # log size when each service was last spawned
 
     # ---- state folder -------------------------------------------------------------------
@@ -569,13 +574,12 @@ class LocalRuntime:
         java: str | None = None,
         dist: KafkaDist | None = None,
     ) -> StackStatus:
-        from dreamscape_infra.kafka.admin import ConfluentAdmin
         from dreamscape_infra.settings import ConnectionSettings
 
         brokers = [s for s in services if s.is_broker]
         bootstrap = bootstrap_of(services)
-        deadline = time.monotonic() + options.timeout_s
-        admin = ConfluentAdmin(ConnectionSettings.plaintext(bootstrap), timeout_s=2.0)
+        deadline = self._clock() + options.timeout_s
+        admin = self._probe(ConnectionSettings.plaintext(bootstrap))
         try:
             while True:
                 for service in started:
@@ -588,7 +592,7 @@ class LocalRuntime:
                     waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
                 except EnvironmentFailure:
                     waiting = f"waiting for Kafka at {bootstrap}"
-                if time.monotonic() >= deadline:
+                if self._clock() >= deadline:
                     raise EnvironmentFailure(
                         f"Kafka did not become ready within {options.timeout_s:g}s "
                         f"({waiting}); it keeps running",
@@ -614,7 +618,7 @@ class LocalRuntime:
         since_start = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
         stale_session = "does not match current session" in since_start
         service.pid_file.unlink(missing_ok=True)
-        if stale_session and java and dist and time.monotonic() < deadline:
+        if stale_session and java and dist and self._clock() < deadline:
             # a broker killed from outside keeps /brokers/ids/N until its ZK session expires
             progress(service.name, "waiting for ZooKeeper to expire the old broker session")
             self._sleep(self.config.start_retry_s)

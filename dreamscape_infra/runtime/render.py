@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 
 from dreamscape_infra.runtime.base import ServiceStatus, StackStatus
-from dreamscape_infra.runtime.check import BrokerReachability, StackVerdict
+from dreamscape_infra.runtime.check import BrokerReachability, StackVerdict, why_down
 from dreamscape_infra.tables import TableData
 from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
@@ -117,7 +117,7 @@ def status_lines(
             f"topics: {topics.in_sync} of {topics.declared} declared topics in sync, "
             f"{topics.pending} change(s) pending"
         )
-    down = ", ".join(f"{s.name} {s.state}/{s.health}" for s in verdict.down)
+    down = ", ".join(f"{s.name} {why_down(s)}" for s in verdict.down)
     lines.append(f"verdict: {verdict.verdict}" + (f" ({down})" if down else ""))
     return lines
 
