@@ -242,6 +242,8 @@ def test_down_volumes_yes_and_json(harness: Harness) -> None:
     code, out, _ = harness.invoke("down", "-r", "local", "-v", "--yes", "-o", "json")
     assert code == 0
     assert json.loads(out) == {
+        "kind": "down",
+        "version": 1,
         "runtime": "local",
         "stopped": ["kafka", "zookeeper"],
         "removed_data": True,

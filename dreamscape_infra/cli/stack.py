@@ -284,6 +284,8 @@ def down(
     if json_mode:
         state.print_json(
             {
+                "kind": "down",
+                "version": 1,
                 "runtime": choice.name,
                 "stopped": list(result.stopped),
                 "removed_data": result.removed_data,
