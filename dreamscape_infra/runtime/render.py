@@ -17,7 +17,8 @@ from dreamscape_infra.tables import TableData
 from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
 JSON_VERSION = 1
-STATUS_COLUMNS = ("service", "role", "state", "health", "pid", "ports", "detail")
+# `role` and `expected` are in the JSON; the table stays narrow enough for 80 columns
+STATUS_COLUMNS = ("service", "state", "health", "pid", "ports", "detail")
 
 
 def service_json(service: ServiceStatus) -> dict[str, Any]:
@@ -53,7 +54,6 @@ def status_table(status: StackStatus) -> TableData:
         (
             (
                 s.name,
-                s.role,
                 s.state,
                 s.health,
                 s.pid,
