@@ -395,3 +395,33 @@ def test_status_help_documents_the_rule() -> None:
     text = " ".join(result.stdout.split())
     assert "exit 4 (no-broker)" in text
     assert "exit 8 (service-down)" in text
+
+
+def test_status_table_on_an_80_column_terminal_folds_and_never_cuts() -> None:
+    import io
+
+    from rich.console import Console
+
+    current = StackStatus(
+        "docker",
+        (
+            ServiceStatus(
+                "schema-registry",
+                "running",
+                "healthy",
+                ("0.0.0.0:8081->8081/tcp",),
+                detail="Up 3 minutes (healthy)",
+            ),
+            broker("kafka", "exited"),
+        ),
+        "localhost:9092",
+    )
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, force_terminal=True, color_system=None).print(
+        status_table(current).to_rich()
+    )
+    lines = buffer.getvalue().splitlines()
+    assert not [line for line in lines if "…" in line], "cells fold, they are never cut"
+    assert max(len(line) for line in lines) <= 80
+    # the ports cell is folded over two lines, its characters all there
+    assert "0.0.0.0:8081->8081/tcp" in "".join(line.split("│")[4].strip() for line in lines[3:])
