@@ -30,9 +30,9 @@ from dreamscape_infra.settings import ConnectionSettings, load_settings
 # ---- a small topics file ----------------------------------------------------------------------
 
 
-def write_topics_file(directory: Path, prefix: str = "dreamscape.") -> Path:
-    """Four topics in two domains and two declared groups, under `prefix` (tests isolate
-    themselves by prefix on a shared broker)."""
+def write_topics_file(directory: Path, prefix: str = "dreamscape.", tag: str = "") -> Path:
+    """Four topics in two domains and two declared groups, under `prefix`; `tag` goes into
+    the group names (tests isolate themselves by prefix and tag on a shared broker)."""
     p = prefix
     text = f"""\
 version: 1
@@ -51,11 +51,11 @@ topics:
   - name: {p}auth.logout
     partitions: 1
 consumer_groups:
-  - name: dreamscape-auth-service-group
-    service: auth-service
+  - name: dreamscape-auth-service{tag}-group
+    service: auth-service{tag}
     topics: [{p}user.created, {p}user.deleted]
-  - name: dreamscape-user-service-group
-    service: user-service
+  - name: dreamscape-user-service{tag}-group
+    service: user-service{tag}
     topics: [{p}auth.login]
 """
     path = directory / "topics.yaml"
@@ -238,6 +238,48 @@ def polling_member(
         stop.set()
         thread.join(30)
         c.close()
+
+
+def kafka_consumer_groups(
+    mode: str, bootstrap: str, group: str
+) -> dict[TopicPartition, tuple[int | None, int, int | None]]:
+    """`kafka-consumer-groups --describe --group G` from the jars of the broker's line:
+    (current offset, log-end offset, lag) per partition, None where it prints `-`."""
+    import subprocess
+
+    from dreamscape_infra.runtime.dist import find_java, find_kafka
+
+    dist = find_kafka("kraft" if mode == "kraft" else "zookeeper", os.environ)
+    argv = [
+        find_java(os.environ),
+        "-Xmx256M",
+        "-Dlog4j.configuration=file:/dev/null",
+        "-Dlog4j2.level=ERROR",
+        "-cp",
+        dist.classpath,
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        "--bootstrap-server",
+        bootstrap,
+        "--describe",
+        "--group",
+        group,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"kafka-consumer-groups exited {done.returncode}: {done.stderr}")
+    rows: dict[TopicPartition, tuple[int | None, int, int | None]] = {}
+    for line in done.stdout.splitlines():
+        cells = line.split()
+        if len(cells) < 6 or cells[0] != group:
+            continue
+
+        def number(cell: str) -> int | None:
+            return None if cell == "-" else int(cell)
+
+        log_end = number(cells[4])
+        assert log_end is not None, line
+        rows[(cells[1], int(cells[2]))] = (number(cells[3]), log_end, number(cells[5]))
+    return rows
 
 
 def _main(argv: Sequence[str]) -> int:
