@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -51,7 +52,7 @@ class Setup:
         assert "Traceback" not in result.stdout + result.stderr
         return result.exit_code, result.stdout, result.stderr
 
-    def lag_json(self, *args: str) -> dict[str, dict[str, object]]:
+    def lag_json(self, *args: str) -> dict[str, dict[str, Any]]:
         code, out, err = self.cli("groups", "lag", *args, "-o", "json")
         assert code == 0, err
         return {g["group"]: g for g in json.loads(out)["groups"]}
