@@ -46,6 +46,7 @@ def _sync_bench() -> Any:
     if spec is None or spec.loader is None:
         raise SystemExit("bench: cannot load bench/sync_bench.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
