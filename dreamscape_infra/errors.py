@@ -82,3 +82,10 @@ class CheckFailed(InfraError):
     service of the stack, malformed events. The command ran fine; the answer is "no"."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class UsageError(InfraError):
+    """Bad input on the command line that only the cluster or topics.yaml can reveal: an
+    unknown group or topic, an unparsable date, a negative offset."""
+
+    exit_code = ExitCode.USAGE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,9 +100,16 @@ class Shim:
     tmp_path: Path
 
     def calls(self) -> list[list[str]]:
+        """Every docker call; topic-init's random one-off name becomes RUN_NAME (checked here)."""
         if not self.log.exists():
             return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        calls = [json.loads(line) for line in self.log.read_text().splitlines()]
+        for call in calls:
+            if call[:1] == ["compose"] and "--name" in call:
+                index = call.index("--name") + 1
+                assert re.fullmatch(r"dreamscape-topic-init-run-[0-9a-f]{12}", call[index])
+                call[index] = RUN_NAME
+        return calls
 
     def compose_calls(self) -> list[list[str]]:
         return [call for call in self.calls() if call[:1] == ["compose"]]
@@ -144,6 +152,7 @@ def compose(*args: str, profiles: tuple[str, ...] = ()) -> list[str]:
 
 
 ALL = ("ui", "schema")
+RUN_NAME = "dreamscape-topic-init-run-ID"  # see Shim.compose_calls
 PS = ("ps", "--all", "--format", "json")
 VERSION = ["version", "--format", "{{.Server.Version}}"]
 
@@ -201,7 +210,7 @@ def test_up_with_ui_profile(shim: Shim) -> None:
             "kafka-ui",
             profiles=("ui",),
         ),
-        compose("run", "--no-TTY", "--rm", "topic-init", profiles=("ui",)),
+        compose("run", "--name", RUN_NAME, "--no-TTY", "--rm", "topic-init", profiles=("ui",)),
         compose(*PS, profiles=ALL),
     ]
     assert ("kafka", "healthy") in progress.events
@@ -243,7 +252,9 @@ def test_up_with_both_profiles_in_file_order_and_build(shim: Shim) -> None:
         "schema-registry",
         profiles=ALL,
     )
-    assert calls[2] == compose("run", "--build", "--no-TTY", "--rm", "topic-init", profiles=ALL)
+    assert calls[2] == compose(
+        "run", "--build", "--name", RUN_NAME, "--no-TTY", "--rm", "topic-init", profiles=ALL
+    )
 
 
 def test_up_default_profile(shim: Shim) -> None:
@@ -252,7 +263,7 @@ def test_up_default_profile(shim: Shim) -> None:
     assert calls[1] == compose(
         "up", "--detach", "--wait", "--wait-timeout", "120", "zookeeper", "kafka"
     )
-    assert calls[2] == compose("run", "--no-TTY", "--rm", "topic-init")
+    assert calls[2] == compose("run", "--name", RUN_NAME, "--no-TTY", "--rm", "topic-init")
 
 
 def test_up_no_wait_starts_containers_and_skips_topic_init(shim: Shim) -> None:
@@ -652,7 +663,10 @@ def test_cli_up_with_ui_profile_reaches_compose(shim: Shim) -> None:
         )
         in calls
     )
-    assert compose("run", "--no-TTY", "--rm", "topic-init", profiles=("ui",)) in calls
+    assert (
+        compose("run", "--name", RUN_NAME, "--no-TTY", "--rm", "topic-init", profiles=("ui",))
+        in calls
+    )
     assert "Kafka is ready at localhost:9092" in result.stdout
 
 

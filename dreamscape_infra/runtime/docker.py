@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from collections import deque
@@ -181,6 +182,17 @@ def _service_of(container: str) -> str:
     """`dreamscape-kafka-1` -> `kafka`; unknown names come back unchanged."""
     match = _CONTAINER_NAME_RE.match(container)
     return match.group(1) if match else container
+
+
+def one_off_name() -> str:
+    """A fresh name for topic-init's `compose run` container.
+
+    The file gives every service a fixed `container_name` (the seed's `docker exec
+    dreamscape-kafka ...`), and `compose run` reuses it unless told otherwise: then a
+    `dreamscape-topic-init` left behind by a plain `docker compose up -d` would make our run fail
+    with a name conflict. `<project>-topic-init-run-<hex>` is compose's own one-off pattern.
+    """
+    return f"{PROJECT}-{INIT_SERVICE}-run-{secrets.token_hex(6)}"
 
 
 def no_docker_failure() -> EnvironmentFailure:
@@ -689,7 +701,14 @@ class DockerComposeRuntime:
             # stream=True makes compose.run return the (source, line) iterator
             stream = cast(
                 "Iterable[tuple[str, bytes]]",
-                client.compose.run(INIT_SERVICE, tty=False, stream=True, remove=True, build=build),
+                client.compose.run(
+                    INIT_SERVICE,
+                    tty=False,
+                    stream=True,
+                    remove=True,
+                    build=build,
+                    name=one_off_name(),
+                ),
             )
             for _source, raw in stream:
                 line = raw.decode(errors="replace").rstrip("\r\n")
