@@ -259,17 +259,35 @@ def up(
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
     state_dir: Path | None = STATE_DIR_OPTION,
+    print_env: bool = typer.Option(
+        False,
+        "--print-env",
+        help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME) on stdout, for a "
+        'CI env file: `dreamscape-infra up --print-env >> "$GITHUB_ENV"`.',
+    ),
+    env_file: Path | None = typer.Option(
+        None,
+        "--env-file",
+        metavar="FILE",
+        help="Also append those KEY=value lines to FILE (GitHub's $GITHUB_ENV, a GitLab "
+        "dotenv report).",
+    ),
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
 
-    "already running" is success (exit 0). The local runtime needs Java and the jars from
-    `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+    "already running" is success (exit 0). The local runtime needs Java 17+; it fetches the
+    Kafka jars with Maven on first use (see `runtime fetch`), and its ports come from
+    DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
 
-    Example: dreamscape-infra up --runtime local
+    Example: dreamscape-infra up --runtime local --print-env >> "$GITHUB_ENV"
     """
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
+    if print_env and json_mode:
+        raise typer.BadParameter(
+            "--print-env prints KEY=value lines, not JSON", param_hint="--print-env"
+        )
     stack, choice = _runtime(state, runtime, state_dir)
     options = UpOptions(
         profiles=tuple(profile),
@@ -284,9 +302,9 @@ def up(
     _note(state, result.notes)
 
     synced: tuple[dict[str, Any], Any, ExitCode] | None = None
-    # the docker stack runs its own topic-init container, then we check from the host;
-    # the local one syncs here
-    if choice.name == "local" and options.wait and not no_sync:
+    # the repository's docker stack runs its own topic-init container, then we check from the
+    # host; the local one, and the packaged compose file (no topic-init), sync from here
+    if (choice.name == "local" or result.sync_from_host) and options.wait and not no_sync:
         with _spinner(state, "syncing topics.yaml") as progress:
             progress("topics", f"syncing {state.topics_file}")
             synced = _sync_topics(state, result.status.bootstrap_servers)
@@ -296,7 +314,13 @@ def up(
             synced = _check_topics(state, result.status.bootstrap_servers)
 
     code = synced[2] if synced is not None else ExitCode.OK
-    if json_mode:
+    env_lines = ci_env_lines(choice.name, result.status, state_dir)
+    if env_file is not None:
+        _append_env_file(env_file, env_lines)
+    if print_env:
+        for env_line in env_lines:
+            typer.echo(env_line)
+    elif json_mode:
         state.print_json(
             {
                 "runtime": choice.name,
@@ -329,6 +353,27 @@ def up(
             highlight=False,
         )
         raise typer.Exit(int(code))
+
+
+def ci_env_lines(runtime: str, status: StackStatus, state_dir: Path | None) -> list[str]:
+    """The KEY=value lines a CI env file takes ($GITHUB_ENV, a GitLab dotenv report), so the
+    job's later steps reach this broker and `down` finds this stack."""
+    lines = [f"KAFKA_BROKERS={status.bootstrap_servers}", f"DREAMSCAPE_RUNTIME={runtime}"]
+    if runtime == "local" and state_dir is not None:
+        lines.append(f"DREAMSCAPE_STATE_DIR={state_dir.absolute()}")
+    return lines
+
+
+def _append_env_file(path: Path, lines: list[str]) -> None:
+    from dreamscape_infra.errors import EnvironmentFailure
+
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(f"{line}\n" for line in lines))
+    except OSError as exc:
+        raise EnvironmentFailure(
+            f"--env-file {path}: cannot append ({exc.strerror or exc})"
+        ) from None
 
 
 def down(
