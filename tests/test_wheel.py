@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,15 @@ import yaml
 from dreamscape_infra.runtime.dist import ZOOKEEPER_VERSION
 from tests.kafka_support import free_ports, skip_or_fail
 
-pytestmark = [pytest.mark.wheel, pytest.mark.kafka, pytest.mark.timeout(1500)]
+# applied to the tests that use the virtualenv; the docs check above them needs none of it
+WHEEL_MARKS = (pytest.mark.wheel, pytest.mark.kafka, pytest.mark.timeout(1500))
+
+
+def wheel_test(fn: Callable[..., None]) -> Callable[..., None]:
+    for mark in WHEEL_MARKS:
+        fn = mark(fn)
+    return fn
+
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_DOC = ROOT / "docs" / "ci.md"
@@ -146,6 +154,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     return Venv(folder, folder / "bin", env)
 
 
+@wheel_test
 def test_installed_package_runs_the_ci_recipe_from_a_cold_cache(venv: Venv) -> None:
     work = venv.folder.parent / "service"
     work.mkdir()
@@ -196,6 +205,7 @@ def test_installed_package_runs_the_ci_recipe_from_a_cold_cache(venv: Venv) -> N
         venv.run("dreamscape-infra", "down", "-v", "--yes", env=env, cwd=work)
 
 
+@wheel_test
 def test_two_installed_fetches_into_one_empty_cache(venv: Venv) -> None:
     cache = venv.folder.parent / "shared-cache"
     env = {**venv.env, "DREAMSCAPE_CACHE": str(cache)}
@@ -211,6 +221,7 @@ def test_two_installed_fetches_into_one_empty_cache(venv: Venv) -> None:
     assert (cache / "kafka" / ZOOKEEPER_VERSION / ".complete").is_file()
 
 
+@wheel_test
 def test_installed_package_reads_its_own_data(venv: Venv, tmp_path: Path) -> None:
     schema = venv.run("dreamscape-infra", "topics", "schema", cwd=tmp_path)
     assert schema.returncode == 0, schema.stderr
