@@ -175,9 +175,11 @@ def run_streaming(
             close_fds=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
-        assert child.stdout is not None  # stdout=PIPE
+        lines = child.stdout
+        if lines is None:  # pragma: no cover - stdout=PIPE always gives one
+            raise RuntimeError("no pipe from the child")
         try:
-            for raw in child.stdout:
+            for raw in lines:
                 log.write(raw)
                 on_line(raw.decode(errors="replace").rstrip("\r\n"))
         except BaseException:
