@@ -128,7 +128,7 @@ def test_kraft_node_settings(tmp_path: Path) -> None:
 
 def test_pinned_versions_match_the_poms() -> None:
     def version(pom: str) -> str:
-        text = (ROOT / "kafka-dist" / pom).read_text()
+        text = (ROOT / "dreamscape_infra" / "data" / "kafka-dist" / pom).read_text()
         match = re.search(r"<kafka.version>([^<]+)</kafka.version>", text)
         assert match, pom
         return match.group(1)
@@ -155,14 +155,15 @@ def test_empty_kafka_home_says_how_to_get_jars(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentFailure) as caught:
         dist.find_kafka("zookeeper", {"KAFKA_HOME": str(tmp_path)})
     assert "has no Kafka jars" in caught.value.message
-    assert "make kafka-dist" in (caught.value.hint or "")
+    assert "unset it so `up` fetches the jars" in caught.value.message
+    assert caught.value.hint is None  # one line says what to do
 
 
-def test_missing_cache_says_make_kafka_dist(tmp_path: Path) -> None:
+def test_missing_cache_says_runtime_fetch(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentFailure) as caught:
         dist.find_kafka("kraft", {"DREAMSCAPE_CACHE": str(tmp_path)})
     assert caught.value.message.startswith(f"the Kafka {dist.KRAFT_VERSION} jars are missing")
-    assert "make kafka-dist" in (caught.value.hint or "")
+    assert "`dreamscape-infra runtime fetch --kafka 4.x`" in caught.value.message
 
 
 def test_kafka_home_4x_cannot_run_zookeeper_mode(tmp_path: Path) -> None:
@@ -188,7 +189,7 @@ def test_cli_up_with_empty_kafka_home_exits_4(tmp_path: Path) -> None:
     code, _, err = _cli(env, "up", "--runtime", "local", "--no-sync")
     assert code == ExitCode.ENVIRONMENT
     assert "error: KAFKA_HOME=" in err
-    assert "make kafka-dist" in err
+    assert len(err.strip().splitlines()) == 2, err  # the runtime line, then one error line
     assert not (tmp_path / "s").exists(), "nothing was started or written"
 
 
@@ -197,7 +198,7 @@ def test_cli_up_without_java_exits_4(tmp_path: Path) -> None:
     code, _, err = _cli(env, "up", "--runtime", "local")
     assert code == ExitCode.ENVIRONMENT
     assert "error: Java was not found" in err
-    assert "hint: install Java 17+" in err
+    assert "install Java 17+" in err.splitlines()[-1]
 
 
 # ---- pid files, signals and logs, with fake processes ----------------------------------------

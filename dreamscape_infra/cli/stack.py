@@ -19,7 +19,6 @@ from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, ge
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
     ProgressCallback,
-    RuntimeName,
     StackRuntime,
     StackStatus,
     UpOptions,
@@ -105,11 +104,11 @@ def _environment(state: AppState) -> str | None:
     return state.env.get("DREAMSCAPE_ENV") or None
 
 
-def _topics_after_up(state: AppState, runtime: RuntimeName, bootstrap: str) -> TopicsAfterUp | None:
-    """The local stack syncs topics.yaml here; the docker one ran topic-init, so the host only
-    checks. None when there is no topics file to sync or check."""
+def _topics_after_up(state: AppState, bootstrap: str, *, sync_here: bool) -> TopicsAfterUp | None:
+    """Sync topics.yaml here (local stack, packaged compose file), or only check it (the docker
+    stack ran topic-init). None when there is no topics file to sync or check."""
     if not Path(state.topics_file).is_file():
-        if runtime == "local":
+        if sync_here:
             _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
     from dreamscape_infra.settings import ConnectionSettings
@@ -118,7 +117,7 @@ def _topics_after_up(state: AppState, runtime: RuntimeName, bootstrap: str) -> T
     # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
     admin = state.admin(ConnectionSettings.plaintext(bootstrap))
     try:
-        after_up = sync_after_up if runtime == "local" else check_after_up
+        after_up = sync_after_up if sync_here else check_after_up
         return after_up(admin, state.topics_file, _environment(state))
     finally:
         admin.close()
@@ -174,17 +173,35 @@ def up(
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
     state_dir: Path | None = STATE_DIR_OPTION,
+    print_env: bool = typer.Option(
+        False,
+        "--print-env",
+        help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME) on stdout, for a "
+        'CI env file: `dreamscape-infra up --print-env >> "$GITHUB_ENV"`.',
+    ),
+    env_file: Path | None = typer.Option(
+        None,
+        "--env-file",
+        metavar="FILE",
+        help="Also append those KEY=value lines to FILE (GitHub's $GITHUB_ENV, a GitLab "
+        "dotenv report).",
+    ),
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
 
-    "already running" is success (exit 0). The local runtime needs Java and the jars from
-    `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+    "already running" is success (exit 0). The local runtime needs Java 17+; it fetches the
+    Kafka jars with Maven on first use (see `runtime fetch`), and its ports come from
+    DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
 
-    Example: dreamscape-infra up --runtime local
+    Example: dreamscape-infra up --runtime local --print-env >> "$GITHUB_ENV"
     """
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
+    if print_env and json_mode:
+        raise typer.BadParameter(
+            "--print-env prints KEY=value lines, not JSON", param_hint="--print-env"
+        )
     stack, choice = _runtime(state, runtime, state_dir)
     options = UpOptions(
         profiles=tuple(profile),
@@ -202,15 +219,22 @@ def up(
 
     topics: TopicsAfterUp | None = None
     if options.wait and not no_sync:
-        # the docker stack ran its own topic-init, so the host only checks; local syncs here
-        local = choice.name == "local"
-        doing = "syncing topics.yaml" if local else "checking topics from the host"
+        # the repository's docker stack ran its own topic-init, so the host only checks; the
+        # local one, and the packaged compose file (no topic-init), sync from here
+        sync_here = choice.name == "local" or result.sync_from_host
+        doing = "syncing topics.yaml" if sync_here else "checking topics from the host"
         with _spinner(state, doing) as progress:
-            progress("topics", f"{'syncing' if local else 'planning'} {state.topics_file}")
-            topics = _topics_after_up(state, choice.name, result.status.bootstrap_servers)
+            progress("topics", f"{'syncing' if sync_here else 'planning'} {state.topics_file}")
+            topics = _topics_after_up(state, result.status.bootstrap_servers, sync_here=sync_here)
 
     code = topics.exit_code if topics is not None else ExitCode.OK
-    if json_mode:
+    env_lines = ci_env_lines(choice.name, result.status, state_dir)
+    if env_file is not None:
+        _append_env_file(env_file, env_lines)
+    if print_env:
+        for env_line in env_lines:
+            typer.echo(env_line)
+    elif json_mode:
         state.print_json(
             {
                 "kind": "up",
@@ -245,6 +269,27 @@ def up(
             highlight=False,
         )
         raise typer.Exit(int(code))
+
+
+def ci_env_lines(runtime: str, status: StackStatus, state_dir: Path | None) -> list[str]:
+    """The KEY=value lines a CI env file takes ($GITHUB_ENV, a GitLab dotenv report), so the
+    job's later steps reach this broker and `down` finds this stack."""
+    lines = [f"KAFKA_BROKERS={status.bootstrap_servers}", f"DREAMSCAPE_RUNTIME={runtime}"]
+    if runtime == "local" and state_dir is not None:
+        lines.append(f"DREAMSCAPE_STATE_DIR={state_dir.absolute()}")
+    return lines
+
+
+def _append_env_file(path: Path, lines: list[str]) -> None:
+    from dreamscape_infra.errors import EnvironmentFailure
+
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(f"{line}\n" for line in lines))
+    except OSError as exc:
+        raise EnvironmentFailure(
+            f"--env-file {path}: cannot append ({exc.strerror or exc})"
+        ) from None
 
 
 def down(

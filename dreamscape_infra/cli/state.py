@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.groups.client import GroupsClient
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
+    from dreamscape_infra.runtime.fetch import Maven
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import TableData
 
@@ -44,6 +45,8 @@ class AppState:
     admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
     runtime_factory: Callable[[str], StackRuntime] | None = None
     groups_factory: Callable[[ConnectionSettings], GroupsClient] | None = None
+    # `runtime fetch`: Maven (runtime.fetch.Maven) for an environment; tests give a fake
+    maven_factory: Callable[[Mapping[str, str]], Maven] | None = None
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None

@@ -89,6 +89,9 @@ class UpResult:
     status: StackStatus
     already_running: bool = False
     notes: tuple[str, ...] = field(default=())
+    # True when the stack has no topic-init of its own (the packaged compose file): the CLI
+    # then syncs topics.yaml from the host, as for the local runtime
+    sync_from_host: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Finding Java and the Kafka jars the local runtime runs.
 
-The jars come from `make kafka-dist` (scripts/kafka-dist.sh), which copies what the POMs in
-kafka-dist/ resolve into `${DREAMSCAPE_CACHE:-~/.cache/dreamscape-infra}/kafka/<version>/libs`,
-or from an Apache Kafka install named by KAFKA_HOME (its `libs/`). Nothing here downloads.
+The jars come from `runtime.fetch` (`up` on first use, `dreamscape-infra runtime fetch`,
+`make kafka-dist`), which has Maven copy what the POMs in dreamscape_infra/data/kafka-dist/
+resolve into `${DREAMSCAPE_CACHE:-~/.cache/dreamscape-infra}/kafka/<version>/libs`, or from an
+Apache Kafka install named by KAFKA_HOME (its `libs/`). Nothing here downloads.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from dreamscape_infra.errors import EnvironmentFailure
 
 KafkaLine = Literal["zookeeper", "kraft"]
 
-# Must match <kafka.version> in kafka-dist/pom-3.9.xml and pom-4.1.xml (a test checks it).
+# Must match <kafka.version> in dreamscape_infra/data/kafka-dist/pom-3.9.xml and pom-4.1.xml
+# (a test checks it).
 ZOOKEEPER_VERSION = "3.9.1"  # the last line with ZooKeeper mode, like the compose stack
 KRAFT_VERSION = "4.1.1"
 
 CACHE_ENV = "DREAMSCAPE_CACHE"
-_MARKER = ".complete"
+MARKER = ".complete"  # written last by runtime.fetch: without it libs/ does not count
 _KAFKA_JAR = re.compile(r"^kafka_2\.1[23]-(\d+)\.(\d+)\.(\d+)[^/]*\.jar$")
-_FETCH_HINT = "run `make kafka-dist` (fetches them from Maven Central), or set KAFKA_HOME"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class KafkaDist:
 
 
 def cache_root(env: Mapping[str, str]) -> Path:
-    """Where `make kafka-dist` puts the jars."""
+    """Where `runtime.fetch` puts the jars: $DREAMSCAPE_CACHE, else ~/.cache/dreamscape-infra."""
     configured = env.get(CACHE_ENV)
     if configured:
         return Path(configured).expanduser()
@@ -56,7 +57,8 @@ def cache_root(env: Mapping[str, str]) -> Path:
     return Path(home) / ".cache" / "dreamscape-infra"
 
 
-def _jar_version(libs: Path) -> str | None:
+def jar_version(libs: Path) -> str | None:
+    """The version of the `kafka_2.13-X.Y.Z.jar` in `libs`, or None when there is none."""
     try:
         names = [p.name for p in libs.iterdir()]
     except OSError:
@@ -77,12 +79,11 @@ def find_kafka(line: KafkaLine, env: Mapping[str, str]) -> KafkaDist:
     home = env.get("KAFKA_HOME")
     if home:
         libs = Path(home).expanduser() / "libs"
-        version = _jar_version(libs)
+        version = jar_version(libs)
         if version is None:
             raise EnvironmentFailure(
-                f"KAFKA_HOME={home} has no Kafka jars (no kafka_2.13-*.jar in {libs})",
-                hint="point KAFKA_HOME at an Apache Kafka install, or unset it and run "
-                "`make kafka-dist`",
+                f"KAFKA_HOME={home} has no Kafka jars (no kafka_2.13-*.jar in {libs}): point "
+                "KAFKA_HOME at an Apache Kafka install, or unset it so `up` fetches the jars"
             )
         dist = KafkaDist(version, libs, "KAFKA_HOME")
         if line == "zookeeper" and dist.major >= 4:
@@ -94,9 +95,12 @@ def find_kafka(line: KafkaLine, env: Mapping[str, str]) -> KafkaDist:
     version = ZOOKEEPER_VERSION if line == "zookeeper" else KRAFT_VERSION
     folder = cache_root(env) / "kafka" / version
     libs = folder / "libs"
-    if not (folder / _MARKER).is_file() or _jar_version(libs) is None:
+    if not (folder / MARKER).is_file() or jar_version(libs) is None:
+        label = "3.9" if line == "zookeeper" else "4.x"
         raise EnvironmentFailure(
-            f"the Kafka {version} jars are missing (looked in {libs})", hint=_FETCH_HINT
+            f"the Kafka {version} jars are missing (looked in {libs}): run "
+            f"`dreamscape-infra runtime fetch --kafka {label}` (or `make kafka-dist`), "
+            "or set KAFKA_HOME"
         )
     return KafkaDist(version, libs, "cache")
 
@@ -114,9 +118,9 @@ def find_java(env: Mapping[str, str]) -> str:
     found = shutil.which("java", path=env.get("PATH", os.defpath))
     if found is None:
         raise EnvironmentFailure(
-            "Java was not found (no JAVA_HOME/bin/java, no java on PATH)",
-            hint="install Java 17+ (e.g. apt-get install openjdk-17-jre-headless) or set "
-            "JAVA_HOME; or use --runtime docker",
+            "Java was not found (no JAVA_HOME/bin/java, no java on PATH): install Java 17+ "
+            "(e.g. apt-get install openjdk-17-jdk-headless) or set JAVA_HOME; or use "
+            "--runtime docker"
         )
     return found
 

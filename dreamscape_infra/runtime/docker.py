@@ -45,6 +45,9 @@ _T = TypeVar("_T")
 PROJECT = "dreamscape"
 COMPOSE_FILE_ENV = "DREAMSCAPE_COMPOSE_FILE"
 COMPOSE_RELATIVE = Path("docker") / "docker-compose.kafka.yml"
+# The same stack without topic-init, shipped in the package (scripts/package-compose.py writes
+# it): an installed package has no checkout to build topic-init from, so `up` syncs from the host.
+PACKAGED_COMPOSE = Path(__file__).resolve().parent.parent / "data" / "docker-compose.kafka.yml"
 
 # The services of docker-compose.kafka.yml (tests/test_compose_file.py checks they match).
 CORE_SERVICES = ("zookeeper", "kafka")
@@ -442,7 +445,8 @@ def _progress_from_line(line: str, progress: ProgressCallback) -> None:
 
 
 def find_compose_file(env: Mapping[str, str]) -> Path:
-    """The stack's compose file: $DREAMSCAPE_COMPOSE_FILE, else docker/ of this checkout or cwd.
+    """The stack's compose file: $DREAMSCAPE_COMPOSE_FILE, else docker/ of this checkout or cwd,
+    else the copy shipped in the package (no topic-init).
 
     Raises ConfigError for a bad override and EnvironmentFailure when no file is found.
     """
@@ -457,13 +461,25 @@ def find_compose_file(env: Mapping[str, str]) -> Path:
         Path(__file__).resolve().parents[2] / COMPOSE_RELATIVE,
         Path.cwd() / COMPOSE_RELATIVE,
     )
-    for candidate in candidates:
+    for candidate in (*candidates, PACKAGED_COMPOSE):
         if candidate.is_file():
             return candidate.resolve()
     raise EnvironmentFailure(
         f"the compose file {COMPOSE_RELATIVE} was not found",
         hint=f"run from a DreamScape checkout, or set {COMPOSE_FILE_ENV}",
     )
+
+
+def has_topic_init(compose_file: Path) -> bool:
+    """True when the file defines the topic-init service (the packaged copy does not)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(compose_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return True  # compose itself will report what is wrong with the file
+    services = loaded.get("services") if isinstance(loaded, dict) else None
+    return isinstance(services, dict) and INIT_SERVICE in services
 
 
 def _check_profiles(profiles: Iterable[str]) -> tuple[str, ...]:
@@ -555,19 +571,22 @@ class DockerComposeRuntime:
         )
 
         notes: list[str] = []
+        has_init = has_topic_init(compose_file)
         if options.wait:
             for service in services:
                 progress(service, "healthy")
-            self._run_topic_init(client, options.build, progress)
+            if has_init:
+                self._run_topic_init(client, options.build, progress)
         else:
             notes.append(
-                "topic-init was not run (--no-wait): run `dreamscape-infra topics sync` "
-                "once Kafka is healthy"
+                ("topic-init was not run" if has_init else "topics.yaml was not synced")
+                + " (--no-wait): run `dreamscape-infra topics sync` once Kafka is healthy"
             )
         return UpResult(
             status=self._stack_status(every_profile),
             already_running=already_running,
             notes=tuple(notes),
+            sync_from_host=not has_init,
         )
 
     def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:

@@ -43,7 +43,7 @@ from dreamscape_infra.runtime.base import (
     UpResult,
 )
 from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
-from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java, find_kafka
+from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java
 from dreamscape_infra.runtime.process import Processes, default_processes
 
 HOST = "127.0.0.1"
@@ -75,6 +75,8 @@ KAFKA_MAIN = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 
 Mode = KafkaLine
+# The jars of a Kafka line, possibly fetched first (runtime.fetch.ensure_kafka by default).
+KafkaProvider = Callable[[KafkaLine, ProgressCallback], KafkaDist]
 ServiceKind = Literal["zookeeper", "broker", "kraft"]
 
 
@@ -324,6 +326,7 @@ class LocalRuntime:
         sleep: Callable[[float], None] = time.sleep,
         probe: ProbeFactory = admin_probe,
         clock: Callable[[], float] = time.monotonic,
+        kafka_provider: KafkaProvider | None = None,
     ) -> None:
         import os
 
@@ -335,6 +338,7 @@ class LocalRuntime:
         self._probe = probe  # how `up` asks the starting cluster whether it is ready
         self._clock = clock  # the readiness wait's deadline (tests pair it with `sleep`)
         self._log_offsets: dict[str, int] = {}  # log size when each service was last spawned
+        self._kafka_provider = kafka_provider
 
     # ---- state folder -------------------------------------------------------------------
 
@@ -417,7 +421,7 @@ class LocalRuntime:
         _check_options(options)
         mode: Mode = "kraft" if options.kraft else "zookeeper"
         java = find_java(self._env)
-        dist = find_kafka(mode, self._env)
+        dist = self._kafka(mode, progress)
         notes: list[str] = []
         if options.build:
             notes.append("--build has no effect on the local runtime")
@@ -440,6 +444,14 @@ class LocalRuntime:
         if options.wait:
             self._ready(services, options, progress, started=tuple(to_start), java=java, dist=dist)
         return UpResult(self.status(), already_running=False, notes=tuple(notes))
+
+    def _kafka(self, mode: Mode, progress: ProgressCallback) -> KafkaDist:
+        """The jars, fetched on first use (runtime.fetch; not with KAFKA_HOME/offline)."""
+        if self._kafka_provider is not None:
+            return self._kafka_provider(mode, progress)
+        from dreamscape_infra.runtime.fetch import ensure_kafka
+
+        return ensure_kafka(mode, self._env, progress=progress)
 
     def _plan_layout(self, mode: Mode, brokers: int, dist: KafkaDist, notes: list[str]) -> Layout:
         recorded = self.read_layout()

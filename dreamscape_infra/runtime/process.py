@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -147,6 +147,54 @@ class OsProcesses:
                 return True
         except OSError:
             return False
+
+
+def run_streaming(
+    argv: Sequence[str],
+    log_file: Path,
+    env: Mapping[str, str],
+    on_line: Callable[[str], None],
+    *,
+    cwd: Path,
+) -> int:
+    """Run `argv` to completion, appending its output to `log_file` and handing each line to
+    `on_line` as it comes (a tool's progress, e.g. Maven's downloads); return its exit code.
+
+    The child stays in our process group, so Ctrl-C reaches it too; on Linux it also gets
+    SIGKILL when we die (a CI job killed midway must not leave Maven writing into the cache).
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        child = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            cwd=str(cwd),
+            close_fds=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+        )
+        lines = child.stdout
+        if lines is None:  # pragma: no cover - stdout=PIPE always gives one
+            raise RuntimeError("no pipe from the child")
+        try:
+            for raw in lines:
+                log.write(raw)
+                on_line(raw.decode(errors="replace").rstrip("\r\n"))
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        return child.wait()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _ps_command_line(pid: int) -> tuple[str, ...] | None:

@@ -91,7 +91,8 @@ def choose_runtime(
         return RuntimeChoice("local", "auto: no Docker daemon answered, Java is present")
     raise EnvironmentFailure(
         "no runtime available: no Docker daemon answered and Java was not found",
-        hint="start Docker, or install Java 17+ and run `make kafka-dist` for --runtime local",
+        hint="start Docker, or install Java 17+ and Maven for --runtime local (it fetches Kafka "
+        "on first use)",
     )
 
 
