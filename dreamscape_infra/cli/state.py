@@ -16,6 +16,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from dreamscape_infra.acls.model import AclAdmin
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.settings import ConnectionSettings
@@ -42,6 +43,7 @@ class AppState:
     environ: Mapping[str, str] | None = field(default=None, repr=False)
     admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
     runtime_factory: Callable[[str], StackRuntime] | None = None
+    acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None
@@ -99,6 +101,13 @@ class AppState:
         from dreamscape_infra.kafka.admin import ConfluentAdmin
 
         return ConfluentAdmin(settings, timeout_s=timeout_s)
+
+    def acl_admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> AclAdmin:
+        if self.acl_admin_factory is not None:
+            return self.acl_admin_factory(settings)
+        from dreamscape_infra.kafka.acls import ConfluentAcls
+
+        return ConfluentAcls(settings, timeout_s=timeout_s)
 
     def print_json(self, document: Any) -> None:
         """Exactly one JSON document on stdout."""
