@@ -123,14 +123,16 @@ def plan_tables(plan: AclPlan, report: AclReport | None = None) -> list[TableDat
 
 def plan_summary(plan: AclPlan) -> Text:
     """One closing line for `acls plan`."""
+    undeclared = len(plan.of_kind("undeclared"))
+    tail = f" {undeclared} undeclared ACL(s) reported (--prune deletes them)." if undeclared else ""
     if not plan.has_changes:
         return Text(
-            f"In sync: {plan.in_sync} of {plan.declared} declared ACLs are on the cluster.",
+            f"In sync: {plan.in_sync} of {plan.declared} declared ACLs are on the cluster.{tail}",
             style="green",
         )
     return Text(
         f"{plan.in_sync} of {plan.declared} declared ACLs on the cluster; "
-        f"{len(plan.pending)} change(s) pending.",
+        f"{len(plan.pending)} change(s) pending.{tail}",
         style="bold",
     )
 
