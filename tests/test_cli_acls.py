@@ -126,7 +126,7 @@ def test_prune_yes_deletes_only_the_removed_declaration(tmp_path: Path) -> None:
 def test_super_user_option_and_environment(tmp_path: Path) -> None:
     topics = write_acl_topics(tmp_path)
     admin = FakeAclAdmin()
-    code, out, _ = invoke(
+    _code, out, _ = invoke(
         admin, topics, "acls", "plan", "--super-user", "User:auth-service", "-o", "json"
     )
     doc = json.loads(out)
