@@ -45,7 +45,9 @@ class ConfluentAcls(ConfluentAdmin):
         )
         from confluent_kafka.admin import ResourceType as KResourceType
 
-        self._metadata()  # unreachable or refused: the one-line errors of ConfluentAdmin
+        metadata = self._metadata()  # unreachable or refused: ConfluentAdmin's one-line errors
+        self._require_describe()
+        self._require_authorizer(metadata)
         make_filter: Any = AclBindingFilter  # its stubs do not admit None, which means "any"
         every = make_filter(
             KResourceType.ANY,
@@ -65,6 +67,46 @@ class ConfluentAcls(ConfluentAdmin):
         except TimeoutError:
             raise self._unreachable() from None
         return tuple(sorted(_binding(b) for b in found))
+
+    def _require_describe(self) -> None:
+        """DescribeAcls needs DESCRIBE on the cluster, but librdkafka answers a principal
+        without it with an empty list rather than an error: ask what we may do first."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AclOperation
+
+        try:
+            cluster = self._client.describe_cluster(
+                include_authorized_operations=True, request_timeout=self._timeout
+            ).result(timeout=self._timeout + 1)
+        except (KafkaException, TimeoutError):
+            raise self._unreachable() from None
+        allowed = cluster.authorized_operations or []
+        if not {AclOperation.DESCRIBE, AclOperation.ALL} & set(allowed):
+            raise EnvironmentFailure(
+                f"this principal may not read the ACLs of the cluster at {self._brokers} "
+                "(CLUSTER_AUTHORIZATION_FAILED: DESCRIBE on the cluster is needed)",
+                hint="connect as an admin (a super user): KAFKA_SASL_USERNAME",
+            )
+
+    def _require_authorizer(self, metadata: Any) -> None:
+        """Without an authorizer DescribeAcls answers an empty list, as if nothing were
+        granted; the broker's `authorizer.class.name` tells the two apart."""
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import ConfigResource
+        from confluent_kafka.admin import ResourceType as KResourceType
+
+        if not metadata.brokers:
+            return
+        broker = ConfigResource(KResourceType.BROKER, str(min(metadata.brokers)))
+        try:
+            configs = self._client.describe_configs([broker], request_timeout=self._timeout)[
+                broker
+            ].result(timeout=self._timeout + 1)
+        except (KafkaException, TimeoutError):
+            return  # not allowed to read broker configs: DescribeAcls will say what it can
+        entry = configs.get("authorizer.class.name")
+        if entry is None or not entry.value:
+            raise _no_authorizer(self._brokers)
 
     def create_acls(self, bindings: Sequence[AclBinding]) -> dict[AclBinding, ActionResult]:
         native = {_native(b): b for b in bindings}
@@ -101,11 +143,7 @@ class ConfluentAcls(ConfluentAdmin):
 def _acl_failure(exc: BaseException, brokers: str) -> EnvironmentFailure:
     code = _code_name(exc)
     if code == "SECURITY_DISABLED" or "No Authorizer" in _safe(exc):
-        return EnvironmentFailure(
-            f"the Kafka cluster at {brokers} runs no authorizer: it has no ACLs to plan",
-            hint="start one with an authorizer (`dreamscape-infra up --runtime local --acls`), "
-            "or set authorizer.class.name on the brokers",
-        )
+        return _no_authorizer(brokers)
     if code == "CLUSTER_AUTHORIZATION_FAILED":
         return EnvironmentFailure(
             f"this principal may not read the ACLs of the cluster at {brokers} "
@@ -113,6 +151,14 @@ def _acl_failure(exc: BaseException, brokers: str) -> EnvironmentFailure:
             hint="connect as an admin (a super user): KAFKA_SASL_USERNAME",
         )
     return EnvironmentFailure(f"cannot read the ACLs at {brokers}: {code}: {_safe(exc)}")
+
+
+def _no_authorizer(brokers: str) -> EnvironmentFailure:
+    return EnvironmentFailure(
+        f"the Kafka cluster at {brokers} runs no authorizer: it has no ACLs to plan",
+        hint="start one with an authorizer (`dreamscape-infra up --runtime local --acls`), "
+        "or set authorizer.class.name on the brokers",
+    )
 
 
 def _binding(native: Any) -> AclBinding:
