@@ -54,7 +54,11 @@ def _plan(state: AppState, prune: bool, super_user: list[str] | None) -> tuple[A
 
     desired = _desired(state)
     admin = state.acl_admin(state.settings())
-    actual = admin.list_acls()
+    try:
+        actual = admin.list_acls()
+    except BaseException:
+        admin.close()
+        raise
     options = AclPlanOptions(prune=prune, super_users=_super_users(state, super_user))
     return compute_acl_plan(desired, actual, options), admin
 
