@@ -2,7 +2,7 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin run test test-unit lint format typecheck bench ci clean
+.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit lint format typecheck bench ci clean
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
@@ -13,14 +13,17 @@ kafka-dist:  ## Kafka 3.9 + 4.x jars into ~/.cache/dreamscape-infra (idempotent)
 compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 	bash scripts/install-compose.sh
 
+strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
+	bash scripts/strimzi-check.sh --build-only
+
 run: install kafka-dist  ## set up everything and start Kafka with all topics
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin  ## the whole test suite, real broker and real compose included
+test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
 
 test-unit:
-	$(PY) -m pytest -m "not kafka and not compose"
+	$(PY) -m pytest -m "not kafka and not compose and not strimzi"
 
 lint:
 	ruff check .
@@ -36,7 +39,7 @@ typecheck:
 bench: install kafka-dist
 	$(PY) bench/run.py
 
-ci: install kafka-dist compose-bin lint typecheck test
+ci: install kafka-dist compose-bin strimzi-check lint typecheck test
 
 clean:
 	rm -rf .state .tools build *.egg-info

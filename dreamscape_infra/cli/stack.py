@@ -172,6 +172,12 @@ def up(
         "--no-sync",
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
+    acls: bool = typer.Option(
+        False,
+        "--acls",
+        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft). "
+        "User:admin is a super user; on a plaintext listener so is everyone (docs/acls.md).",
+    ),
     state_dir: Path | None = STATE_DIR_OPTION,
     print_env: bool = typer.Option(
         False,
@@ -210,6 +216,7 @@ def up(
         build=build,
         kraft=kraft,
         brokers=brokers,
+        acls=acls,
     )
     with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
         result = stack.up(options, progress)

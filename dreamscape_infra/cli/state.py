@@ -16,6 +16,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from dreamscape_infra.acls.model import AclAdmin
     from dreamscape_infra.groups.client import GroupsClient
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
@@ -47,6 +48,7 @@ class AppState:
     groups_factory: Callable[[ConnectionSettings], GroupsClient] | None = None
     # `runtime fetch`: Maven (runtime.fetch.Maven) for an environment; tests give a fake
     maven_factory: Callable[[Mapping[str, str]], Maven] | None = None
+    acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None
@@ -112,6 +114,13 @@ class AppState:
         from dreamscape_infra.kafka.groups import ConfluentGroups
 
         return ConfluentGroups(settings, timeout_s=timeout_s)
+
+    def acl_admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> AclAdmin:
+        if self.acl_admin_factory is not None:
+            return self.acl_admin_factory(settings)
+        from dreamscape_infra.kafka.acls import ConfluentAcls
+
+        return ConfluentAcls(settings, timeout_s=timeout_s)
 
     def print_json(self, document: Any) -> None:
         """Exactly one JSON document on stdout."""

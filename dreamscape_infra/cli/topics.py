@@ -463,4 +463,75 @@ def _busy(state: AppState, output: OutputFormat | None, message: str) -> _Busy:
     return _Busy(state, enabled, message)
 
 
+# --- topics export (Strimzi custom resources) -----------------------------------------------
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    export_format: str = typer.Option(
+        ..., "--format", metavar="strimzi", help="The manifest format: strimzi."
+    ),
+    env: str | None = ENV_OPTION,
+    cluster: str = typer.Option(
+        "dreamscape",
+        "--cluster",
+        envvar="DREAMSCAPE_STRIMZI_CLUSTER",
+        help="The Strimzi Kafka cluster: the strimzi.io/cluster label of every resource.",
+    ),
+    users: bool = typer.Option(
+        True, "--users/--no-users", help="Also a KafkaUser (with its ACLs) per service."
+    ),
+    output_dir: Path | None = typer.Option(
+        None, "--output-dir", help="Write one file per resource here instead of stdout."
+    ),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Write topics.yaml as Strimzi KafkaTopic resources, and a KafkaUser carrying its ACLs
+    per declared service: multi-document YAML on stdout, or one file per resource.
+
+    Example: dreamscape-infra topics export --format strimzi --env prod --cluster my-cluster
+    """
+    from dreamscape_infra.topics.strimzi import manifest_file_name, strimzi_manifests
+
+    if export_format != "strimzi":
+        raise typer.BadParameter(f"'{export_format}' (supported: strimzi)", param_hint="--format")
+    state = get_state(ctx)
+    manifests = strimzi_manifests(_load(state, env), cluster, users=users)
+    json_mode = state.output_format(output) is OutputFormat.json
+    if output_dir is None:
+        if json_mode:
+            state.print_json(
+                {
+                    "kind": "strimzi-export",
+                    "version": 1,
+                    "cluster": cluster,
+                    "environment": env,
+                    "manifests": manifests,
+                }
+            )
+        else:
+            typer.echo(
+                yaml.safe_dump_all(manifests, sort_keys=False, explicit_start=True), nl=False
+            )
+        return
+    files = []
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for manifest in manifests:
+            path = output_dir / manifest_file_name(manifest)
+            path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+            files.append(str(path))
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot write to {output_dir}: {exc.strerror}") from None
+    if json_mode:
+        state.print_json(
+            {"kind": "strimzi-export", "version": 1, "cluster": cluster, "files": files}
+        )
+    else:
+        state.out_console().print(
+            f"wrote {len(files)} resource(s) to {output_dir}", markup=False, highlight=False
+        )
+
+
 __all__ = ["ConfigError", "RefusedError", "app"]

@@ -41,6 +41,7 @@ class UpOptions:
     # local runtime only
     kraft: bool = False
     brokers: int = 1
+    acls: bool = False  # run an authorizer (see runtime.local.authorizer_properties)
 
 
 @dataclass(frozen=True, slots=True)

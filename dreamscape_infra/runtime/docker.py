@@ -543,6 +543,10 @@ class DockerComposeRuntime:
                     "the docker stack runs one broker with ZooKeeper"
                 ]
             )
+        if options.acls:
+            raise ConfigError(
+                ["--acls applies to --runtime local only: the docker stack runs no authorizer"]
+            )
         compose_file = self.compose_file
         self._preflight()
         client = self._client(compose_file, profiles)

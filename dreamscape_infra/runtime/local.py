@@ -138,6 +138,7 @@ class Layout:
     kafka_port: int
     controller_port: int
     cluster_id: str | None = None
+    acls: bool = False  # an authorizer runs (`up --acls`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +277,32 @@ def server_properties(service: Service, layout: Layout) -> str:
             "log.dirs": service.data_dir,
         }
     values.update(_single_node_settings(min(layout.brokers, MAX_BROKERS)))
+    if layout.acls:
+        values.update(authorizer_properties(layout.mode))
     return _properties(values)
+
+
+ADMIN_PRINCIPAL = "User:admin"
+ANONYMOUS_PRINCIPAL = "User:ANONYMOUS"
+ZK_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
+KRAFT_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+
+def authorizer_properties(mode: Mode, *, plaintext_listeners: bool = True) -> dict[str, object]:
+    """The broker settings of `up --acls`: Kafka's ACL authorizer, with the admin as super user.
+
+    AclAuthorizer keeps ACLs in ZooKeeper; KRaft's StandardAuthorizer in the metadata log.
+    Every request on a PLAINTEXT listener comes from User:ANONYMOUS — the brokers' own
+    requests to each other and to the controller too — so while such a listener exists
+    ANONYMOUS must be a super user, and then a plaintext client is allowed everything: ACLs
+    are only enforced on authenticated (SASL or mutual-TLS) listeners.
+    """
+    supers = [ADMIN_PRINCIPAL, *([ANONYMOUS_PRINCIPAL] if plaintext_listeners else [])]
+    return {
+        "authorizer.class.name": KRAFT_AUTHORIZER if mode == "kraft" else ZK_AUTHORIZER,
+        "super.users": ";".join(supers),
+        "allow.everyone.if.no.acl.found": "false",
+    }
 
 
 LOG4J_PROPERTIES = """\
@@ -427,6 +453,7 @@ class LocalRuntime:
             notes.append("--build has no effect on the local runtime")
 
         layout = self._plan_layout(mode, options.brokers, dist, notes)
+        layout = self._with_authorizer(layout, options.acls, notes)
         services = services_of(layout, self.state_dir)
         self._clean_stale(services, notes)
         to_start = [s for s in services if self.live_pid(s) is None]
@@ -492,6 +519,21 @@ class LocalRuntime:
             controller_port=ports.controller_port,
             cluster_id=recorded.cluster_id or fresh.cluster_id,
         )
+
+    def _with_authorizer(self, layout: Layout, acls: bool, notes: list[str]) -> Layout:
+        """`--acls` for a stack that starts now; a running stack keeps what it runs with."""
+        recorded = self.read_layout()
+        running = recorded is not None and any(
+            self.live_pid(s) is not None for s in services_of(recorded, self.state_dir)
+        )
+        if recorded is not None and running:
+            if acls and not recorded.acls:
+                notes.append(
+                    "the running brokers have no authorizer: stop them (`down`) and "
+                    "`up --acls` to enforce ACLs"
+                )
+            return replace(layout, acls=recorded.acls)
+        return replace(layout, acls=acls)
 
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
         wanted: list[tuple[int, str, str]] = []

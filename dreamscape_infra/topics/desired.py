@@ -9,6 +9,7 @@ strings that mean the same thing only when they are equal.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,45 @@ class SettingsModel(_Strict):
     )
 
 
+class PrefixModel(_Strict):
+    """Every topic whose name starts with `prefix`, now and later (a PREFIXED ACL)."""
+
+    prefix: str = Field(description="A name prefix, e.g. dreamscape.analytics.")
+
+
+TopicPatternModel = str | PrefixModel
+
+
+class ServiceModel(_Strict):
+    """A service (a Kafka client): its principal and the access it needs, for ACLs.
+
+    `produces` and `consumes` list topic names, globs (`dreamscape.auth.*`, expanded against
+    the declared topics) or `{prefix: ...}` entries (one PREFIXED ACL).
+    """
+
+    principal: str | None = Field(
+        None, description="The Kafka principal, e.g. User:auth-service (default User:<name>)."
+    )
+    produces: list[TopicPatternModel] = Field(
+        default_factory=list, description="Topics it writes: names, globs or {prefix: ...}."
+    )
+    consumes: list[TopicPatternModel] | None = Field(
+        None,
+        description="Topics it reads (default: the topics of its consumer group).",
+    )
+    group: str | None = Field(
+        None,
+        description="Its consumer group, dreamscape-<service>-group (default: the "
+        "consumer_groups entry of this service, if any).",
+    )
+    retired: bool = Field(
+        False,
+        description="No access: its principal's ACLs stay managed, so `acls sync --prune` "
+        "removes them.",
+    )
+    description: str | None = None
+
+
 class TopicsFileModel(_Strict):
     """The whole of topics.yaml."""
 
@@ -119,6 +159,10 @@ class TopicsFileModel(_Strict):
     topics: list[TopicModel]
     consumer_groups: list[GroupModel] = Field(default_factory=list)
     environments: dict[str, EnvironmentModel] = Field(default_factory=dict)
+    services: dict[str, ServiceModel] = Field(
+        default_factory=dict,
+        description="Kafka clients by name, for `acls plan/sync` and the Strimzi export.",
+    )
 
 
 def json_schema() -> dict[str, Any]:
@@ -162,6 +206,29 @@ class GroupSpec:
     topics: tuple[str, ...]
 
 
+PatternType = Literal["literal", "prefixed"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TopicRef:
+    """A topic name (literal) or a name prefix (prefixed) a service's ACLs are about."""
+
+    name: str
+    pattern: PatternType = "literal"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A service's principal and access, with globs expanded to the declared topics."""
+
+    name: str
+    principal: str
+    produces: tuple[TopicRef, ...]
+    consumes: tuple[TopicRef, ...]
+    group: str | None
+    retired: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DesiredState:
     """Everything topics.yaml declares, resolved for one environment."""
@@ -176,6 +243,7 @@ class DesiredState:
     prune_max_deletes: int = 10
     prune_min_idle_ms: int = 3_600_000
     source: str = "topics.yaml"
+    services: tuple[ServiceSpec, ...] = ()
     topic_index: Mapping[str, TopicSpec] = field(default_factory=dict, compare=False)
 
     def topic(self, name: str) -> TopicSpec | None:
@@ -205,10 +273,23 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+# pydantic names the member of a union it tried in the error's location
+_UNION_TAGS = {"str": "str", "PrefixModel": "prefix", "list[union[str,PrefixModel]]": "list"}
+
+
 def _pydantic_problems(exc: ValidationError, problems: _Problems) -> None:
+    seen: set[tuple[Path, str]] = set()
     for error in exc.errors():
-        loc: Path = tuple(error["loc"])
+        loc: Path = tuple(p for p in error["loc"] if p not in _UNION_TAGS)
         kind = error["type"]
+        tags = [_UNION_TAGS[p] for p in error["loc"] if p in _UNION_TAGS]
+        if "str" in tags and isinstance(error.get("input"), dict):
+            continue  # a mapping is meant as {prefix: ...}: its own errors say what is wrong
+        if "str" in tags or ("prefix" in tags and kind in ("model_type", "dict_type")):
+            if (loc, "pattern") not in seen:  # a topic pattern of the wrong type: say so once
+                seen.add((loc, "pattern"))
+                problems.add(loc, "expected a topic name, a glob or {prefix: ...}")
+            continue
         if kind == "extra_forbidden" and loc:
             parent, key = loc[:-1], str(loc[-1])
             choices = _known_keys_at(parent)
@@ -227,6 +308,7 @@ _MODEL_AT_DEPTH: dict[str, type[BaseModel]] = {
     "topics": TopicModel,
     "consumer_groups": GroupModel,
     "domains": DomainModel,
+    "services": ServiceModel,
 }
 
 
@@ -244,6 +326,8 @@ def _known_keys_at(path: Path) -> list[str]:
                     else TopicOverrideModel
                 )
             )
+        elif path[0] == "services" and len(path) >= 4:
+            model = PrefixModel  # services.<name>.produces[i]
     return list(model.model_fields)
 
 
@@ -343,6 +427,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
     for overlay in (None, *model.environments):
         resolved[overlay] = _resolve(model, overlay, base_cfg, topic_cfgs, env_cfgs, problems)
 
+    services = _resolve_services(model, problems)
     if problems.items:
         raise ConfigError(problems.items)
     topics = resolved[environment]
@@ -357,6 +442,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
         prune_max_deletes=model.settings.prune_max_deletes,
         prune_min_idle_ms=min_idle_ms,
         source=str(path),
+        services=services,
         topic_index={t.name: t for t in topics},
     )
 
@@ -492,3 +578,92 @@ def _first(*values: int | None) -> int:
         if value is not None:
             return value
     raise AssertionError("unreachable: the fallback is never None")
+
+
+# --- services (ACLs) -------------------------------------------------------------------------
+
+# Kafka principals are `Type:name`. Names: what SASL usernames and TLS subjects (CN=...,O=...)
+# use; no whitespace, and never the wildcard, which would grant every user.
+_PRINCIPAL_RE = re.compile(r"^User:[A-Za-z0-9._@=,+-]+$")
+_SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _resolve_services(model: TopicsFileModel, problems: _Problems) -> tuple[ServiceSpec, ...]:
+    """Validate `services:` and expand its globs against the declared topics."""
+    names = sorted({t.name for t in model.topics})
+    groups = {g.service: g for g in model.consumer_groups}
+    principals: dict[str, str] = {}
+    specs: list[ServiceSpec] = []
+    for name, service in model.services.items():
+        spath: Path = ("services", name)
+        if not _SERVICE_RE.fullmatch(name):
+            problems.add(spath, f"'{name}' is not a service name (lower-case, digits and '-')")
+        principal = service.principal if service.principal is not None else f"User:{name}"
+        if not _PRINCIPAL_RE.fullmatch(principal):
+            why = (
+                "a wildcard principal would grant every user"
+                if "*" in principal
+                else "expected User:<name>, e.g. User:auth-service (no spaces)"
+            )
+            problems.add((*spath, "principal"), f"malformed principal '{principal}': {why}")
+        elif principal in principals:
+            problems.add(
+                (*spath, "principal"),
+                f"principal '{principal}' is also the principal of service "
+                f"'{principals[principal]}'",
+            )
+        else:
+            principals[principal] = name
+
+        declared_group = groups.get(name)
+        group = service.group
+        if group is None and declared_group is not None:
+            group = declared_group.name
+        expected = f"dreamscape-{name}-group"
+        if service.group is not None and service.group != expected:
+            problems.add(
+                (*spath, "group"),
+                f"'{service.group}' breaks the convention dreamscape-<service>-group "
+                f"(expected '{expected}' for service '{name}')",
+            )
+        produces = _expand(service.produces, (*spath, "produces"), names, problems)
+        if service.consumes is not None:
+            consumes = _expand(service.consumes, (*spath, "consumes"), names, problems)
+        elif declared_group is not None and declared_group.name == group:
+            consumes = tuple(TopicRef(t) for t in sorted(set(declared_group.topics)))
+        else:
+            consumes = ()
+        if consumes and group is None:
+            group = expected  # a consumer needs a group; the convention names it
+        if service.retired:
+            produces, consumes, group = (), (), None
+        specs.append(ServiceSpec(name, principal, produces, consumes, group, service.retired))
+    return tuple(specs)
+
+
+def _expand(
+    patterns: list[str | PrefixModel], path: Path, names: list[str], problems: _Problems
+) -> tuple[TopicRef, ...]:
+    """Names and globs become literal refs to declared topics; {prefix} one prefixed ref."""
+    refs: set[TopicRef] = set()
+    for index, pattern in enumerate(patterns):
+        where: Path = (*path, index)
+        if isinstance(pattern, PrefixModel):
+            prefix = pattern.prefix
+            if not prefix or not any(n.startswith(prefix) for n in names):
+                problems.add((*where, "prefix"), f"prefix '{prefix}' matches no declared topic")
+                continue
+            refs.add(TopicRef(prefix, "prefixed"))
+            continue
+        if _GLOB_CHARS.isdisjoint(pattern):
+            if pattern not in names:
+                problems.add(where, f"undeclared topic '{pattern}'{_suggest(pattern, names)}")
+                continue
+            refs.add(TopicRef(pattern))
+            continue
+        matched = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        if not matched:
+            problems.add(where, f"glob '{pattern}' matches no declared topic")
+        refs.update(TopicRef(n) for n in matched)
+    return tuple(sorted(refs))

@@ -1,0 +1,82 @@
+"""`up --acls`: the authorizer settings of the local runtime, and the CLI option reaching it.
+
+That the brokers really start with them and enforce ACLs is tests/test_acls_kafka.py's job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dreamscape_infra.errors import ConfigError
+from dreamscape_infra.runtime.base import UpOptions, no_progress
+from dreamscape_infra.runtime.docker import DockerComposeRuntime
+from dreamscape_infra.runtime.local import (
+    Layout,
+    authorizer_properties,
+    server_properties,
+    services_of,
+)
+from tests.fake_admin import FakeAdmin
+from tests.test_stack_cli import FakeRuntime, Harness
+
+
+def _props(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line)
+
+
+@pytest.mark.parametrize(
+    ("mode", "authorizer"),
+    [
+        ("zookeeper", "kafka.security.authorizer.AclAuthorizer"),
+        ("kraft", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+    ],
+)
+def test_acls_layout_runs_the_authorizer_of_its_mode(
+    tmp_path: Path, mode: str, authorizer: str
+) -> None:
+    layout = Layout(mode, 1, "x", 2181, 9092, 9093, cluster_id="c", acls=True)  # type: ignore[arg-type]
+    broker = next(s for s in services_of(layout, tmp_path) if s.is_broker)
+    props = _props(server_properties(broker, layout))
+    assert props["authorizer.class.name"] == authorizer
+    # the plaintext listener's clients (and the brokers themselves) are User:ANONYMOUS
+    assert props["super.users"] == "User:admin;User:ANONYMOUS"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+
+
+def test_no_authorizer_without_acls(tmp_path: Path) -> None:
+    layout = Layout("zookeeper", 1, "x", 2181, 9092, 9093)
+    broker = services_of(layout, tmp_path)[1]
+    assert "authorizer.class.name" not in _props(server_properties(broker, layout))
+
+
+def test_only_the_admin_is_super_user_without_plaintext_listeners() -> None:
+    props = authorizer_properties("kraft", plaintext_listeners=False)
+    assert props["super.users"] == "User:admin"
+
+
+def test_layout_files_without_acls_still_read(tmp_path: Path) -> None:
+    from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+    # cluster.json written before --acls existed has no "acls" key
+    (tmp_path / "cluster.json").write_text(
+        '{"mode": "zookeeper", "brokers": 1, "version": "3.9.1", "zk_port": 1, '
+        '"kafka_port": 2, "controller_port": 3}'
+    )
+    layout = LocalRuntime(LocalConfig(state_dir=tmp_path), env={}).read_layout()
+    assert layout is not None
+    assert layout.acls is False
+
+
+def test_cli_up_acls_reaches_the_runtime() -> None:
+    harness = Harness(FakeRuntime(), FakeAdmin())
+    code, _, _ = harness.invoke("up", "-r", "local", "--acls", "--kraft", "--no-sync")
+    assert code == 0
+    assert harness.runtime.calls[0][1] == UpOptions(kraft=True, acls=True)
+
+
+def test_docker_runtime_refuses_acls(tmp_path: Path) -> None:
+    runtime = DockerComposeRuntime(compose_file=tmp_path / "compose.yaml", env={})
+    with pytest.raises(ConfigError, match="--acls applies to --runtime local only"):
+        runtime.up(UpOptions(acls=True), no_progress)
