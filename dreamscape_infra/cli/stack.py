@@ -20,6 +20,7 @@ from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, ge
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
     ProgressCallback,
+    SecuredRuntime,
     StackRuntime,
     StackStatus,
     UpOptions,
@@ -28,6 +29,7 @@ from dreamscape_infra.runtime.base import (
 if TYPE_CHECKING:
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.select import RuntimeChoice
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.plan import Plan
 
 RUNTIME_OPTION: Any = typer.Option(
@@ -139,7 +141,49 @@ def _print_status(state: AppState, status: StackStatus) -> None:
         out.print(f"{label}: {url}", markup=False, highlight=False)
 
 
-def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, ExitCode] | None:
+def _stack_settings(stack: StackRuntime, bootstrap: str) -> ConnectionSettings:
+    """How `up` and `status` connect to the stack: as its admin when the runtime secures it,
+    else plaintext, whatever KAFKA_* points at elsewhere."""
+    from dreamscape_infra.settings import ConnectionSettings
+
+    if isinstance(stack, SecuredRuntime):
+        return stack.admin_settings()
+    return ConnectionSettings(brokers=tuple(bootstrap.split(",")))
+
+
+def _declared_services(state: AppState) -> tuple[str, ...]:
+    """The services topics.yaml declares (consumer groups and domain/topic owners): each gets a
+    SASL user on a secured local stack. None when there is no (valid) topics file: `up` reports
+    a broken file when it syncs."""
+    if not Path(state.topics_file).is_file():
+        return ()
+    from dreamscape_infra.errors import ConfigError
+    from dreamscape_infra.topics.desired import load_desired
+
+    try:
+        desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
+    except ConfigError:
+        return ()
+    services = {g.service for g in desired.groups} | set(desired.domains.values())
+    services |= {t.owner for t in desired.topics if t.owner}
+    return tuple(sorted(s for s in services if s))
+
+
+def client_environment_json(status: StackStatus) -> dict[str, Any] | None:
+    """The client environment of a secured stack (never the password: its file)."""
+    env = status.client_environment
+    if env is None:
+        return None
+    return {
+        "variables": dict(env.variables),
+        "password_file": str(env.password_file) if env.password_file else None,
+        "export": env.shell_lines(),
+    }
+
+
+def _sync_topics(
+    state: AppState, settings: ConnectionSettings
+) -> tuple[dict[str, Any], Any, ExitCode] | None:
     """THE single place where `up` syncs topics.yaml, as the compose stack's topic-init does.
 
     Non-destructive (no deletions). Returns (report JSON, summary renderable, exit code), or
@@ -148,12 +192,11 @@ def _sync_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any, 
     if not Path(state.topics_file).is_file():
         _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
-    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.reconcile import sync_from_file
     from dreamscape_infra.topics.render import render_report_summary, report_json
 
-    # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
-    admin = state.admin(ConnectionSettings(brokers=tuple(bootstrap.split(","))))
+    # the stack we just started, as its admin, whatever KAFKA_* points at elsewhere
+    admin = state.admin(settings)
     try:
         outcome = sync_from_file(admin, state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
     finally:
@@ -195,16 +238,17 @@ def _check_topics(state: AppState, bootstrap: str) -> tuple[dict[str, Any], Any,
     return plan_json(plan), Text(line, style="green" if code == ExitCode.OK else "red"), code
 
 
-def _probe(state: AppState, current: StackStatus) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _probe(
+    state: AppState, current: StackStatus, stack: StackRuntime
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Broker reachability and, when reachable, a topic sync summary (a plan, never a change)."""
     from dreamscape_infra.errors import InfraError
-    from dreamscape_infra.settings import ConnectionSettings
 
     broker: dict[str, Any] = {"reachable": False, "brokers": 0, "controller": None, "error": None}
     if not any(s.state == "running" for s in current.services if s.name.startswith("kafka")):
         broker["error"] = "the broker is not running"
         return broker, None
-    settings = ConnectionSettings(brokers=tuple(current.bootstrap_servers.split(",")))
+    settings = _stack_settings(stack, current.bootstrap_servers)
     admin = state.admin(settings, timeout_s=3.0)  # a status check should answer quickly
     try:
         cluster = admin.describe_cluster()
@@ -258,15 +302,25 @@ def up(
         "--no-sync",
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
+    security: str | None = typer.Option(
+        None,
+        "--security",
+        metavar="plaintext|ssl|sasl_plain|sasl_scram|sasl_ssl",
+        help="Local: secure the client listener (default: what the stack has, else plaintext). "
+        "Prints the KAFKA_* environment a client needs; see docs/security.md.",
+        show_default=False,
+    ),
     state_dir: Path | None = STATE_DIR_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
 
     "already running" is success (exit 0). The local runtime needs Java and the jars from
-    `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+    `make kafka-dist`; its ports come from DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT. With
+    --security it issues a local CA and SASL users (admin + one per declared service) and
+    prints the client environment; passwords stay in files under the state folder.
 
-    Example: dreamscape-infra up --runtime local
+    Example: dreamscape-infra up --runtime local --security sasl_ssl
     """
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
@@ -278,6 +332,9 @@ def up(
         build=build,
         kraft=kraft,
         brokers=brokers,
+        security=_security_mode(security, choice.name),
+        # asked only with --security, so a plain `up` reads nothing more than before
+        service_users=_declared_services(state) if security is not None else (),
     )
     with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
         result = stack.up(options, progress)
@@ -289,7 +346,7 @@ def up(
     if choice.name == "local" and options.wait and not no_sync:
         with _spinner(state, "syncing topics.yaml") as progress:
             progress("topics", f"syncing {state.topics_file}")
-            synced = _sync_topics(state, result.status.bootstrap_servers)
+            synced = _sync_topics(state, _stack_settings(stack, result.status.bootstrap_servers))
     elif choice.name == "docker" and options.wait and not no_sync:
         with _spinner(state, "checking topics from the host") as progress:
             progress("topics", f"planning {state.topics_file}")
@@ -306,6 +363,7 @@ def up(
                 "notes": list(result.notes),
                 "status": status_json(result.status),
                 "topics": synced[0] if synced is not None else None,
+                "client": client_environment_json(result.status),
             }
         )
     else:
@@ -321,6 +379,7 @@ def up(
         if synced is not None:
             out.print("topics.yaml: ", end="", markup=False)
             out.print(synced[1])
+        _print_client_environment(state, result.status)
     if code != ExitCode.OK:
         state.err_console().print(
             f"error: syncing {state.topics_file} did not fully succeed "
@@ -329,6 +388,44 @@ def up(
             highlight=False,
         )
         raise typer.Exit(int(code))
+
+
+def _security_mode(option: str | None, runtime: str) -> str | None:
+    from dreamscape_infra.runtime.security import SECURITY_MODES
+
+    if option is None:
+        return None
+    mode = option.strip().lower().replace("-", "_")
+    if mode not in SECURITY_MODES:
+        raise typer.BadParameter(
+            f"'{option}' is not one of {', '.join(SECURITY_MODES)}", param_hint="--security"
+        )
+    if runtime != "local" and mode != "plaintext":
+        raise typer.BadParameter(
+            "only the local runtime can secure its listener (use --runtime local)",
+            param_hint="--security",
+        )
+    return mode
+
+
+def _print_client_environment(state: AppState, status: StackStatus) -> None:
+    """The KAFKA_* variables a client of a secured stack needs; the password stays in its file."""
+    env = status.client_environment
+    if env is None:
+        return
+    out = state.out_console()
+    out.print(f"client environment ({status.security}):", markup=False, highlight=False)
+    for name, value in env.variables:
+        out.print(f"  {name}={value}", markup=False, highlight=False)
+    if env.password_file is not None:
+        out.print(
+            f"  KAFKA_SASL_PASSWORD: in {env.password_file} (never printed)",
+            markup=False,
+            highlight=False,
+        )
+    out.print(
+        '  for a shell: eval "$(dreamscape-infra config --export)"', markup=False, highlight=False
+    )
 
 
 def down(
@@ -395,7 +492,7 @@ def status(
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)
     current = stack.status()
-    broker, topics = _probe(state, current)
+    broker, topics = _probe(state, current, stack)
     if state.output_format(output) is OutputFormat.json:
         state.print_json(status_json(current) | {"broker": broker, "topics": topics})
     else:
