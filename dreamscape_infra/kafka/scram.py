@@ -23,7 +23,7 @@ def upsert_scram_users(
     iterations: int,
     timeout_s: float = 30.0,
 ) -> None:
-    """Create or replace the SCRAM credentials of `users` for every mechanism, in one request.
+    """Create or replace the SCRAM credentials of `users`: one request per mechanism.
 
     Raises EnvironmentFailure naming the user whose credentials the broker refused (never the
     password).
@@ -40,26 +40,28 @@ def upsert_scram_users(
     )
 
     client = AdminClient(settings.client_config())
-    upserts: list[UserScramCredentialAlteration] = [
-        UserScramCredentialUpsertion(
-            user,
-            ScramCredentialInfo(ScramMechanism[mechanism.replace("-", "_")], iterations),
-            password.reveal().encode("utf-8"),
-        )
-        for user, password in sorted(users.items())
-        for mechanism in mechanisms
-    ]
-    futures = client.alter_user_scram_credentials(upserts, request_timeout=timeout_s)
-    for user, future in futures.items():
-        try:
-            future.result(timeout=timeout_s + 5)
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            reason = error.str() if error is not None and hasattr(error, "str") else "refused"
-            raise EnvironmentFailure(
-                f"the broker refused the SCRAM credentials of user '{user}': {reason}"
-            ) from None
-        except TimeoutError:
-            raise EnvironmentFailure(
-                f"the broker did not answer creating the SCRAM credentials of user '{user}'"
-            ) from None
+    # KRaft refuses "a user credential altered twice in the same request": one request per
+    # mechanism, each with every user
+    for mechanism in mechanisms:
+        upserts: list[UserScramCredentialAlteration] = [
+            UserScramCredentialUpsertion(
+                user,
+                ScramCredentialInfo(ScramMechanism[mechanism.replace("-", "_")], iterations),
+                password.reveal().encode("utf-8"),
+            )
+            for user, password in sorted(users.items())
+        ]
+        futures = client.alter_user_scram_credentials(upserts, request_timeout=timeout_s)
+        for user, future in futures.items():
+            try:
+                future.result(timeout=timeout_s + 5)
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                reason = error.str() if error is not None and hasattr(error, "str") else "refused"
+                raise EnvironmentFailure(
+                    f"the broker refused the {mechanism} credentials of user '{user}': {reason}"
+                ) from None
+            except TimeoutError:
+                raise EnvironmentFailure(
+                    f"the broker did not answer creating the SCRAM credentials of user '{user}'"
+                ) from None

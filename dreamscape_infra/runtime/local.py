@@ -765,12 +765,13 @@ class LocalRuntime:
                         self._died(service, java, dist, deadline, progress)
                 try:
                     info = admin.describe_cluster()
-                    if len(info.brokers) >= len(brokers) and info.controller_id is not None:
-                        self._ensure_scram_users(settings, security, progress)
-                        return self.status()
+                    ready = len(info.brokers) >= len(brokers) and info.controller_id is not None
                     waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
                 except EnvironmentFailure:
-                    waiting = f"waiting for Kafka at {bootstrap}"
+                    ready, waiting = False, f"waiting for Kafka at {bootstrap}"
+                if ready:
+                    self._ensure_scram_users(settings, security, progress)
+                    return self.status()
                 if time.monotonic() >= deadline:
                     raise EnvironmentFailure(
                         f"Kafka did not become ready within {options.timeout_s:g}s "
