@@ -76,6 +76,7 @@ class Listener:
     protocol: ListenerProtocol
     port: int
     sans: tuple[str, ...] = DEFAULT_SANS
+    mechanisms: tuple[str, ...] | None = None  # None: the config's enabled mechanisms
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +401,11 @@ def _jaas_value(text: str) -> str:
 
 
 def listener_properties(
-    security: SecurityConfig, name: str, protocol: ListenerProtocol, keystore: Path
+    security: SecurityConfig,
+    name: str,
+    protocol: ListenerProtocol,
+    keystore: Path,
+    mechanisms: Sequence[str] | None = None,
 ) -> dict[str, object]:
     """The listener-scoped settings (`listener.name.<name>.*`) of one secured listener."""
     prefix = f"listener.name.{name.lower()}."
@@ -418,7 +423,7 @@ def listener_properties(
             }
         )
     if protocol.startswith("SASL"):
-        mechanisms = security.enabled_mechanisms
+        mechanisms = mechanisms or security.enabled_mechanisms
         values[f"{prefix}sasl.enabled.mechanisms"] = ",".join(mechanisms)
         admin = read_password(security, ADMIN_USER).reveal()
         for mechanism in mechanisms:
@@ -451,16 +456,11 @@ def broker_properties(
     passwords when SASL is on: write it to a 0600 file.
     """
     main = security.protocol
-    listeners: list[tuple[str, ListenerProtocol, int, Path]] = [
-        (main, main, port, security.keystore_file())
-    ]
-    listeners += [
-        (x.name, x.protocol, x.port, security.keystore_file(x)) for x in security.extra_listeners
-    ]
-    protocol_map = {name: protocol for name, protocol, _, _ in listeners} | dict(extra_protocols)
+    listeners = [Listener(main, main, port), *security.extra_listeners]
+    protocol_map = {x.name: x.protocol for x in listeners} | dict(extra_protocols)
     values: dict[str, object] = {
-        "listeners": ",".join(f"{name}://{host}:{p}" for name, _, p, _ in listeners),
-        "advertised.listeners": ",".join(f"{name}://{host}:{p}" for name, _, p, _ in listeners),
+        "listeners": ",".join(f"{x.name}://{host}:{x.port}" for x in listeners),
+        "advertised.listeners": ",".join(f"{x.name}://{host}:{x.port}" for x in listeners),
         "listener.security.protocol.map": ",".join(f"{k}:{v}" for k, v in protocol_map.items()),
         "inter.broker.listener.name": main,
     }
@@ -468,8 +468,12 @@ def broker_properties(
         mechanism = security.client_mechanism
         assert mechanism is not None
         values["sasl.mechanism.inter.broker.protocol"] = mechanism
-    for name, protocol, _, keystore in listeners:
-        values.update(listener_properties(security, name, protocol, keystore))
+    for x in listeners:
+        values.update(
+            listener_properties(
+                security, x.name, x.protocol, security.keystore_file(x), x.mechanisms
+            )
+        )
     return values
 
 
