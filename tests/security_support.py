@@ -49,6 +49,28 @@ ALL_MECHANISMS = ("PLAIN", *SCRAM_MECHANISMS)
 EXTRA = ("SSL", "SASL_PLAINTEXT", "PLAINTEXT", "SCRAMONLY", "BADHOST")
 
 
+def topics_file(folder: Path, prefix: str) -> Path:
+    """A small topics.yaml: two topics under `prefix`, one consumer group."""
+    path = folder / f"{prefix.rstrip('.')}.yaml"
+    path.write_text(
+        "\n".join(
+            [
+                "version: 1",
+                f"prefix: {prefix}",
+                "defaults: {partitions: 2, replication_factor: 1}",
+                "domains:",
+                "  user: {owner: user-service}",
+                "topics:",
+                f"  - name: {prefix}user.created",
+                f"  - name: {prefix}user.deleted",
+                "    config: {retention.ms: 1d}",
+                "",
+            ]
+        )
+    )
+    return path
+
+
 @dataclass(frozen=True)
 class SecuredCluster:
     """A running broker with one port per listener (`ports["SASL_SSL"]`, ...)."""
@@ -58,6 +80,7 @@ class SecuredCluster:
     ca_file: Path
     untrusted_ca_file: Path
     passwords: dict[str, str]  # user -> password (admin, alice)
+    runtime: LocalRuntime | None = None  # the runtime that started it (`up` on it is a no-op)
 
     def bootstrap(self, listener: str) -> str:
         return f"127.0.0.1:{self.ports[listener]}"
@@ -130,6 +153,7 @@ def secured_cluster(state_dir: Path, *, kraft: bool) -> Iterator[SecuredCluster]
             ca_file=security.ca_file,
             untrusted_ca_file=untrusted.ca_file,
             passwords={u: read_password(security, u).reveal() for u in security.all_users},
+            runtime=runtime,
         )
     finally:
         runtime.down(remove_data=True, progress=no_progress)
