@@ -324,7 +324,13 @@ def up(
     """
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
+    mode = _security_mode(security)
     stack, choice = _runtime(state, runtime, state_dir)
+    if choice.name != "local" and mode not in (None, "plaintext"):
+        raise typer.BadParameter(
+            "only the local runtime can secure its listener (use --runtime local)",
+            param_hint="--security",
+        )
     options = UpOptions(
         profiles=tuple(profile),
         wait=not no_wait,
@@ -332,7 +338,7 @@ def up(
         build=build,
         kraft=kraft,
         brokers=brokers,
-        security=_security_mode(security, choice.name),
+        security=mode,
         # asked only with --security, so a plain `up` reads nothing more than before
         service_users=_declared_services(state) if security is not None else (),
     )
@@ -390,7 +396,7 @@ def up(
         raise typer.Exit(int(code))
 
 
-def _security_mode(option: str | None, runtime: str) -> str | None:
+def _security_mode(option: str | None) -> str | None:
     from dreamscape_infra.runtime.security import SECURITY_MODES
 
     if option is None:
@@ -399,11 +405,6 @@ def _security_mode(option: str | None, runtime: str) -> str | None:
     if mode not in SECURITY_MODES:
         raise typer.BadParameter(
             f"'{option}' is not one of {', '.join(SECURITY_MODES)}", param_hint="--security"
-        )
-    if runtime != "local" and mode != "plaintext":
-        raise typer.BadParameter(
-            "only the local runtime can secure its listener (use --runtime local)",
-            param_hint="--security",
         )
     return mode
 
