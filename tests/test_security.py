@@ -362,5 +362,21 @@ def test_classify_names_the_cause(text: str, expected: str) -> None:
     assert failure.exit_code == 4
 
 
+def test_a_handshake_closed_by_a_plaintext_port_is_probed() -> None:
+    import socket
+
+    with socket.socket() as server:  # a port that accepts and never speaks TLS
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        text = (
+            f"ssl://127.0.0.1:{port}/bootstrap: Disconnected: SSL connection closed by peer "
+            "(after 0ms in state SSL_HANDSHAKE)"
+        )
+        failure = classify("_TRANSPORT", text, CLIENT)
+    assert failure is not None
+    assert "does not speak TLS on this port" in failure.message
+
+
 def test_classify_ignores_other_errors() -> None:
     assert classify("_TRANSPORT", "127.0.0.1:9092/bootstrap: Connection refused", CLIENT) is None

@@ -128,9 +128,14 @@ def classify(name: str, text: str, client: ClientSecurity) -> EnvironmentFailure
             hint="check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (and the mechanism the "
             "user was created for)",
         )
+    closed_in_handshake = "ssl_handshake" in lowered and (
+        "disconnected" in lowered or "closed by peer" in lowered
+    )
     if "connecting to a plaintext broker listener" in lowered or (
-        "ssl handshake failed" in lowered and "disconnected" in lowered
+        closed_in_handshake and not speaks_tls(host, port)
     ):
+        # librdkafka words this several ways (with or without its PLAINTEXT guess): the
+        # probe decides
         return EnvironmentFailure(
             f"Kafka at {where} does not speak TLS on this port (a PLAINTEXT listener?), "
             "but KAFKA_SSL=true",
