@@ -10,6 +10,7 @@ line serves every protocol and mechanism the seed's variables allow:
     PLAINTEXT       no security (and the port TLS is wrongly spoken to)
     SCRAMONLY       SASL_PLAINTEXT with SCRAM only (the port PLAIN is wrongly offered to)
     BADHOST         SSL whose certificate names only wrong.example (hostname mismatch)
+    MTLS            SSL that requires a client certificate (mutual TLS)
 
 Also an unrelated CA (the "untrusted certificate" case) and the users' passwords.
 """
@@ -34,6 +35,7 @@ from dreamscape_infra.runtime.security import (
     Listener,
     SecurityConfig,
     ensure_certificates,
+    issue_client_certificate,
     read_password,
 )
 from tests.kafka_support import (
@@ -46,7 +48,7 @@ from tests.kafka_support import (
 
 USER = "alice"
 ALL_MECHANISMS = ("PLAIN", *SCRAM_MECHANISMS)
-EXTRA = ("SSL", "SASL_PLAINTEXT", "PLAINTEXT", "SCRAMONLY", "BADHOST")
+EXTRA = ("SSL", "SASL_PLAINTEXT", "PLAINTEXT", "SCRAMONLY", "BADHOST", "MTLS")
 
 
 def topics_file(folder: Path, prefix: str) -> Path:
@@ -80,7 +82,16 @@ class SecuredCluster:
     ca_file: Path
     untrusted_ca_file: Path
     passwords: dict[str, str]  # user -> password (admin, alice)
+    client_cert: tuple[Path, Path]  # certificate and key of CN=alice, from the broker's CA
     runtime: LocalRuntime | None = None  # the runtime that started it (`up` on it is a no-op)
+
+    def mtls_env(self, *, with_cert: bool = True) -> dict[str, str]:
+        """A client of the MTLS listener, with (or without) the client certificate."""
+        env = self.env("MTLS")
+        if with_cert:
+            cert, key = self.client_cert
+            env |= {"KAFKA_SSL_CERT_LOCATION": str(cert), "KAFKA_SSL_KEY_LOCATION": str(key)}
+        return env
 
     def bootstrap(self, listener: str) -> str:
         return f"127.0.0.1:{self.ports[listener]}"
@@ -97,7 +108,7 @@ class SecuredCluster:
     ) -> dict[str, str]:
         """The KAFKA_* variables of a client of `listener` (its own protocol unless `ssl`
         says otherwise)."""
-        tls = ssl if ssl is not None else listener in ("SASL_SSL", "SSL", "BADHOST")
+        tls = ssl if ssl is not None else listener in ("SASL_SSL", "SSL", "BADHOST", "MTLS")
         env = {"KAFKA_BROKERS": self.bootstrap(listener), "KAFKA_SSL": str(tls).lower()}
         if tls:
             env["KAFKA_SSL_CA_LOCATION"] = str(ca or self.ca_file)
@@ -118,6 +129,7 @@ def _runtime(state_dir: Path, ports: list[int]) -> LocalRuntime:
         Listener("PLAINTEXT", "PLAINTEXT", extra[2]),
         Listener("SCRAMONLY", "SASL_PLAINTEXT", extra[3], mechanisms=SCRAM_MECHANISMS),
         Listener("BADHOST", "SSL", extra[4], sans=("wrong.example",)),
+        Listener("MTLS", "SSL", extra[5], client_auth="required"),
     )
     config = LocalConfig(
         state_dir=state_dir,
@@ -147,6 +159,7 @@ def secured_cluster(state_dir: Path, *, kraft: bool) -> Iterator[SecuredCluster]
             no_progress,
         )
         security = runtime.security()
+        client_cert = issue_client_certificate(security, USER, state_dir / "client")
         yield SecuredCluster(
             mode="kraft" if kraft else "zookeeper",
             ports={"SASL_SSL": ports[1], **dict(zip(EXTRA, ports[3:], strict=True))},
@@ -154,6 +167,7 @@ def secured_cluster(state_dir: Path, *, kraft: bool) -> Iterator[SecuredCluster]
             untrusted_ca_file=untrusted.ca_file,
             passwords={u: read_password(security, u).reveal() for u in security.all_users},
             runtime=runtime,
+            client_cert=client_cert,
         )
     finally:
         runtime.down(remove_data=True, progress=no_progress)

@@ -98,6 +98,28 @@ def test_topics_sync_with_good_credentials(
         assert secret not in out + err
 
 
+def test_topics_sync_with_mutual_tls(secured: SecuredCluster, tmp_path: Path) -> None:
+    path = topics_file(tmp_path, f"m{secrets.token_hex(3)}.")
+    env = secured.mtls_env()
+    code, _, err = cli(env, "--topics-file", str(path), "topics", "sync")
+    assert code == 0, err
+    code, _, err = cli(env, "--topics-file", str(path), "topics", "plan", "--detailed-exitcode")
+    assert code == 0, err
+
+
+def _foreign_client_certificate(c: SecuredCluster) -> dict[str, str]:
+    """A client certificate from a CA the broker does not trust."""
+    from dreamscape_infra.runtime.security import SecurityConfig, issue_client_certificate
+
+    folder = c.untrusted_ca_file.parent.parent
+    other = SecurityConfig.for_state("ssl", folder)  # the untrusted CA's folder
+    cert, key = issue_client_certificate(other, "mallory", folder / "mallory")
+    return c.env("MTLS") | {
+        "KAFKA_SSL_CERT_LOCATION": str(cert),
+        "KAFKA_SSL_KEY_LOCATION": str(key),
+    }
+
+
 def _wrong_password(c: SecuredCluster) -> dict[str, str]:
     return c.env("SASL_SSL", mechanism="SCRAM-SHA-512", password=WRONG)
 
@@ -152,6 +174,16 @@ FAILURES: list[Any] = [
         lambda c: c.env("PLAINTEXT", mechanism="PLAIN"),
         "is not a SASL listener, but SASL PLAIN was configured",
         id="sasl-to-plaintext-port",
+    ),
+    pytest.param(
+        lambda c: c.mtls_env(with_cert=False),
+        "requires a client certificate (mutual TLS)",
+        id="mtls-without-certificate",
+    ),
+    pytest.param(
+        _foreign_client_certificate,
+        "rejected the client certificate in KAFKA_SSL_CERT_LOCATION",
+        id="mtls-untrusted-client-certificate",
     ),
 ]
 

@@ -84,6 +84,7 @@ class ConfluentAdmin:
             verify_hostname=settings.ssl_verify_hostname,
             sasl_username=settings.sasl_username,
             sasl_mechanism=settings.client_config().get("sasl.mechanism"),
+            client_certificate=settings.ssl_cert_location is not None,
         )
         self._seen_errors: set[str] = set()
         config = settings.client_config()

@@ -41,6 +41,7 @@ class ClientSecurity:
     verify_hostname: bool
     sasl_username: str | None
     sasl_mechanism: str | None  # upper case, e.g. SCRAM-SHA-256
+    client_certificate: bool = False  # mutual TLS configured
 
 
 def _address(text: str, fallback: str) -> tuple[str, int]:
@@ -143,6 +144,20 @@ def classify(name: str, text: str, client: ClientSecurity) -> EnvironmentFailure
         )
     if "certificate verify failed" in lowered:
         return _certificate_failure(host, port, client)
+    if any(
+        f"alert {a}" in lowered
+        for a in ("bad certificate", "certificate required", "certificate unknown", "unknown ca")
+    ):
+        # the broker refused our side of the handshake: mutual TLS
+        if not client.client_certificate:
+            return EnvironmentFailure(
+                f"Kafka at {where} requires a client certificate (mutual TLS)",
+                hint="set KAFKA_SSL_CERT_LOCATION and KAFKA_SSL_KEY_LOCATION",
+            )
+        return EnvironmentFailure(
+            f"Kafka at {where} rejected the client certificate in KAFKA_SSL_CERT_LOCATION",
+            hint="it must be issued by a CA the broker trusts (its ssl.truststore)",
+        )
     if "ssl" in lowered or "tls" in lowered:
         return EnvironmentFailure(
             f"TLS handshake with Kafka at {where} failed: {text}",

@@ -77,6 +77,7 @@ class Listener:
     port: int
     sans: tuple[str, ...] = DEFAULT_SANS
     mechanisms: tuple[str, ...] | None = None  # None: the config's enabled mechanisms
+    client_auth: Literal["none", "required"] = "none"  # "required": mutual TLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,42 @@ def ensure_certificates(security: SecurityConfig) -> list[Path]:
     return written
 
 
+def issue_client_certificate(
+    security: SecurityConfig, name: str, folder: Path
+) -> tuple[Path, Path]:
+    """A client certificate (CN=`name`) from the local CA, for mutual TLS: returns the
+    certificate and key files written to `folder` (the key 0600). The broker sees the
+    principal `User:CN=<name>`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ensure_certificates(security)
+    ca_cert = x509.load_pem_x509_certificate(security.ca_file.read_bytes())
+    ca_key = serialization.load_pem_private_key(security.ca_key_file.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / f"{name}.pem", folder / f"{name}-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(key_file, _key_pem(key))
+    return cert_file, key_file
+
+
 def _key_pem(key: object) -> bytes:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -406,6 +443,7 @@ def listener_properties(
     protocol: ListenerProtocol,
     keystore: Path,
     mechanisms: Sequence[str] | None = None,
+    client_auth: str = "none",
 ) -> dict[str, object]:
     """The listener-scoped settings (`listener.name.<name>.*`) of one secured listener."""
     prefix = f"listener.name.{name.lower()}."
@@ -417,7 +455,7 @@ def listener_properties(
                 f"{prefix}ssl.keystore.location": keystore,
                 f"{prefix}ssl.truststore.type": "PEM",
                 f"{prefix}ssl.truststore.location": security.ca_file,
-                f"{prefix}ssl.client.auth": "none",
+                f"{prefix}ssl.client.auth": client_auth,
                 # the broker's own connections (inter-broker) verify the name: localhost/127.0.0.1
                 f"{prefix}ssl.endpoint.identification.algorithm": "https",
             }
@@ -471,7 +509,7 @@ def broker_properties(
     for x in listeners:
         values.update(
             listener_properties(
-                security, x.name, x.protocol, security.keystore_file(x), x.mechanisms
+                security, x.name, x.protocol, security.keystore_file(x), x.mechanisms, x.client_auth
             )
         )
     return values
