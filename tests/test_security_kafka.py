@@ -176,6 +176,16 @@ FAILURES: list[Any] = [
         id="sasl-to-plaintext-port",
     ),
     pytest.param(
+        lambda c: c.env("SASL_PLAINTEXT"),
+        "expects SASL on this port (it offers ",
+        id="plaintext-to-sasl-port",
+    ),
+    pytest.param(
+        lambda c: c.env("SASL_SSL"),
+        "expects SASL on this port (it offers ",
+        id="ssl-to-sasl-ssl-port",
+    ),
+    pytest.param(
         lambda c: c.mtls_env(with_cert=False),
         "requires a client certificate (mutual TLS)",
         id="mtls-without-certificate",

@@ -8,7 +8,9 @@ standard library, against the broker that failed, without credentials:
 
 - "certificate verify failed" is either an untrusted issuer or a name the certificate does not
   carry: `probe_certificate` verifies the chain and the name separately.
-- plaintext spoken to a TLS port is only a dropped connection: `speaks_tls` tries a handshake.
+- plaintext spoken to a TLS port is only a dropped connection: `speaks_tls` tries a handshake;
+  a client without SASL at a SASL port likewise: `sasl_mechanisms_offered` asks the port with a
+  SaslHandshake request.
 
 No secret reaches a message: they are built from the broker address, the username, the
 mechanism and the variable names.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import struct
 from dataclasses import dataclass
 from typing import Literal
 
@@ -94,6 +97,55 @@ def speaks_tls(host: str, port: int) -> bool:
             return True
     except (OSError, ssl.SSLError, ValueError):
         return False
+
+
+def _string(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return struct.pack(">h", len(data)) + data
+
+
+def _read_exactly(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def sasl_mechanisms_offered(host: str, port: int, *, tls: bool) -> tuple[str, ...]:
+    """The SASL mechanisms the port offers, by a SaslHandshake v1 request (no credentials);
+    empty when it is no SASL listener or does not answer."""
+    request = (
+        struct.pack(">hhi", 17, 1, 1)  # api key SaslHandshake, version 1, correlation id
+        + _string("dreamscape-infra-probe")
+        + _string("PLAIN")
+    )
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S) as raw:
+            sock: socket.socket = raw
+            if tls:
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                sock = context.wrap_socket(raw, server_hostname=host)
+            sock.sendall(struct.pack(">i", len(request)) + request)
+            (size,) = struct.unpack(">i", _read_exactly(sock, 4))
+            body = _read_exactly(sock, min(size, 1 << 16))
+    except (OSError, ssl.SSLError, ValueError, struct.error):
+        return ()
+    try:
+        _, error_code, count = struct.unpack_from(">ihi", body)
+        offset, mechanisms = 10, []
+        for _ in range(max(count, 0)):
+            (length,) = struct.unpack_from(">h", body, offset)
+            mechanisms.append(body[offset + 2 : offset + 2 + length].decode("utf-8"))
+            offset += 2 + length
+    except (struct.error, UnicodeDecodeError):
+        return ()
+    # 0: PLAIN is enabled; 33: UNSUPPORTED_SASL_MECHANISM, with the list of those that are
+    return tuple(mechanisms) if error_code in (0, 33) else ()
 
 
 def classify(name: str, text: str, client: ClientSecurity) -> EnvironmentFailure | None:
@@ -193,13 +245,20 @@ def _certificate_failure(host: str, port: int, client: ClientSecurity) -> Enviro
 
 
 def dropped_connection(client: ClientSecurity) -> EnvironmentFailure | None:
-    """Every broker dropped the connection: a TLS port spoken to in plaintext?"""
-    if client.ssl:
-        return None
+    """Every broker dropped the connection: a TLS port spoken to in plaintext, or a SASL port
+    spoken to without SASL?"""
     host, port = _address("", client.brokers)
-    if speaks_tls(host, port):
+    if not client.ssl and speaks_tls(host, port):
         return EnvironmentFailure(
             f"Kafka at {host}:{port} expects TLS on this port, but KAFKA_SSL=false",
             hint="set KAFKA_SSL=true (and KAFKA_SSL_CA_LOCATION), or use a plaintext listener",
         )
+    if client.sasl_username is None:
+        offered = sasl_mechanisms_offered(host, port, tls=client.ssl)
+        if offered:
+            return EnvironmentFailure(
+                f"Kafka at {host}:{port} expects SASL on this port (it offers "
+                f"{', '.join(offered)}), but KAFKA_SASL_USERNAME is not set",
+                hint="set KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
+            )
     return None
