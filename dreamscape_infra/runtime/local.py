@@ -719,10 +719,13 @@ class LocalRuntime:
                         f"password={password}]",
                     ]
         code = self._proc.run(argv, service.log_file, self._env, timeout_s=120)
+        if security is not None and security.scram:
+            redact_file(service.log_file, security)  # should it echo a rejected --add-scram
         if code != 0:
+            details = tail_lines(service.log_file)
             raise EnvironmentFailure(
                 f"formatting the KRaft storage of {service.name} failed (exit {code})",
-                details=tail_lines(service.log_file),
+                details=redact(details, security) if security is not None else details,
                 hint=f"full log: {service.log_file}",
             )
 
