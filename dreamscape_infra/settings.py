@@ -59,6 +59,12 @@ class ConnectionSettings:
     sasl_mechanism: str = "plain"
     log_level: str = "info"
     ssl_ca_location: str | None = None
+    # mutual TLS: the client's certificate (chain) and key, PEM files; the key's password
+    ssl_cert_location: str | None = None
+    ssl_key_location: str | None = None
+    ssl_key_password: Secret | None = field(default=None, repr=False)
+    # off only for a certificate issued to another name: the chain is still verified
+    ssl_verify_hostname: bool = True
 
     @classmethod
     def plaintext(cls, bootstrap: str) -> ConnectionSettings:
@@ -96,8 +102,17 @@ class ConnectionSettings:
             config["sasl.mechanism"] = MECHANISMS[self.sasl_mechanism]
             config["sasl.username"] = self.sasl_username
             config["sasl.password"] = self.sasl_password.reveal()
-        if self.ssl and self.ssl_ca_location:
-            config["ssl.ca.location"] = self.ssl_ca_location
+        if self.ssl:
+            if self.ssl_ca_location:
+                config["ssl.ca.location"] = self.ssl_ca_location
+            if self.ssl_cert_location and self.ssl_key_location:
+                config["ssl.certificate.location"] = self.ssl_cert_location
+                config["ssl.key.location"] = self.ssl_key_location
+                if self.ssl_key_password is not None:
+                    config["ssl.key.password"] = self.ssl_key_password.reveal()
+            config["ssl.endpoint.identification.algorithm"] = (
+                "https" if self.ssl_verify_hostname else "none"
+            )
         return config
 
     def redacted(self) -> dict[str, Any]:
@@ -107,6 +122,10 @@ class ConnectionSettings:
             "security_protocol": self.security_protocol,
             "ssl": self.ssl,
             "ssl_ca_location": self.ssl_ca_location,
+            "ssl_cert_location": self.ssl_cert_location,
+            "ssl_key_location": self.ssl_key_location,
+            "ssl_key_password": "***" if self.ssl_key_password is not None else None,
+            "ssl_verify_hostname": self.ssl_verify_hostname,
             "sasl_mechanism": MECHANISMS[self.sasl_mechanism] if self.sasl_username else None,
             "sasl_username": self.sasl_username,
             "sasl_password": "***" if self.sasl_password is not None else None,
@@ -139,6 +158,23 @@ def _parse_bool(raw: str, var: str, problems: list[str]) -> bool:
         return False
     problems.append(f"{var}: '{raw}' is not a boolean (use true or false)")
     return False
+
+
+def _check_file(var: str, path: str, problems: list[str], *, marker: str, what: str) -> None:
+    """A PEM file a variable names must exist, be readable and look like PEM."""
+    import os
+
+    if not os.path.isfile(path):
+        problems.append(f"{var}: '{path}' does not exist or is not a file")
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError as exc:
+        problems.append(f"{var}: '{path}' is not readable ({exc.strerror or 'permission denied'})")
+        return
+    if b"-----BEGIN " not in head or marker.encode() not in head:
+        problems.append(f"{var}: '{path}' holds no PEM {what}")
 
 
 def load_settings(
@@ -181,6 +217,38 @@ def load_settings(
         )
 
     ca = env.get("KAFKA_SSL_CA_LOCATION") or None
+    cert = env.get("KAFKA_SSL_CERT_LOCATION") or None
+    key = env.get("KAFKA_SSL_KEY_LOCATION") or None
+    key_password_raw = env.get("KAFKA_SSL_KEY_PASSWORD")
+    key_password = Secret(key_password_raw) if key_password_raw else None
+    verify = _parse_bool(
+        env.get("KAFKA_SSL_VERIFY_HOSTNAME", "true"), "KAFKA_SSL_VERIFY_HOSTNAME", problems
+    )
+    if ssl:
+        # only files the client will open are checked: a CA left over with KAFKA_SSL=false
+        # is harmless
+        if ca:
+            _check_file(
+                "KAFKA_SSL_CA_LOCATION", ca, problems, marker="CERTIFICATE", what="certificate"
+            )
+        if cert:
+            _check_file(
+                "KAFKA_SSL_CERT_LOCATION", cert, problems, marker="CERTIFICATE", what="certificate"
+            )
+        if key:
+            _check_file(
+                "KAFKA_SSL_KEY_LOCATION", key, problems, marker="PRIVATE KEY", what="private key"
+            )
+    elif cert or key:
+        problems.append(
+            "KAFKA_SSL_CERT_LOCATION/KAFKA_SSL_KEY_LOCATION are set but KAFKA_SSL is not true"
+        )
+    if bool(cert) != bool(key):
+        missing = "KAFKA_SSL_KEY_LOCATION" if cert else "KAFKA_SSL_CERT_LOCATION"
+        present = "KAFKA_SSL_CERT_LOCATION" if cert else "KAFKA_SSL_KEY_LOCATION"
+        problems.append(f"{present} is set but {missing} is not (mutual TLS needs both)")
+    if key_password is not None and not key:
+        problems.append("KAFKA_SSL_KEY_PASSWORD is set but KAFKA_SSL_KEY_LOCATION is not")
     if problems:
         raise ConfigError(problems, hint="fix the environment variable(s) named above")
     return ConnectionSettings(
@@ -191,4 +259,8 @@ def load_settings(
         sasl_mechanism=mechanism,
         log_level=log_level,
         ssl_ca_location=ca,
+        ssl_cert_location=cert,
+        ssl_key_location=key,
+        ssl_key_password=key_password,
+        ssl_verify_hostname=verify,
     )

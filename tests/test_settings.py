@@ -116,12 +116,12 @@ def test_brokers_list_and_override() -> None:
     )
 
 
-def test_ssl_ca_location_only_with_ssl() -> None:
-    env = {"KAFKA_SSL_CA_LOCATION": "/ca.pem"}
+def test_ssl_ca_location_only_with_ssl(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    env = {"KAFKA_SSL_CA_LOCATION": str(ca)}
     assert "ssl.ca.location" not in load_settings(env).client_config()
-    assert load_settings(env | {"KAFKA_SSL": "yes"}).client_config()["ssl.ca.location"] == (
-        "/ca.pem"
-    )
+    assert load_settings(env | {"KAFKA_SSL": "yes"}).client_config()["ssl.ca.location"] == (str(ca))
 
 
 BAD_SETTINGS = [

@@ -19,6 +19,7 @@ from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, ge
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
     ProgressCallback,
+    SecuredRuntime,
     StackRuntime,
     StackStatus,
     UpOptions,
@@ -27,6 +28,7 @@ from dreamscape_infra.runtime.base import (
 if TYPE_CHECKING:
     from dreamscape_infra.runtime.check import BrokerReachability
     from dreamscape_infra.runtime.select import RuntimeChoice
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
 RUNTIME_OPTION: Any = typer.Option(
@@ -104,18 +106,59 @@ def _environment(state: AppState) -> str | None:
     return state.env.get("DREAMSCAPE_ENV") or None
 
 
-def _topics_after_up(state: AppState, bootstrap: str, *, sync_here: bool) -> TopicsAfterUp | None:
+def _stack_settings(stack: StackRuntime, bootstrap: str) -> ConnectionSettings:
+    """How `up` and `status` connect to the stack: as its admin when the runtime secures it,
+    else plaintext, whatever KAFKA_* points at elsewhere."""
+    from dreamscape_infra.settings import ConnectionSettings
+
+    if isinstance(stack, SecuredRuntime):
+        return stack.admin_settings()
+    return ConnectionSettings.plaintext(bootstrap)
+
+
+def _declared_services(state: AppState) -> tuple[str, ...]:
+    """The services topics.yaml declares (consumer groups and domain/topic owners): each gets a
+    SASL user on a secured local stack. None when there is no (valid) topics file: `up` reports
+    a broken file when it syncs."""
+    if not Path(state.topics_file).is_file():
+        return ()
+    from dreamscape_infra.errors import ConfigError
+    from dreamscape_infra.topics.desired import load_desired
+
+    try:
+        desired = load_desired(state.topics_file, _environment(state))
+    except ConfigError:
+        return ()
+    services = {g.service for g in desired.groups} | set(desired.domains.values())
+    services |= {t.owner for t in desired.topics if t.owner}
+    return tuple(sorted(s for s in services if s))
+
+
+def client_environment_json(status: StackStatus) -> dict[str, Any] | None:
+    """The client environment of a secured stack (never the password: its file)."""
+    env = status.client_environment
+    if env is None:
+        return None
+    return {
+        "variables": dict(env.variables),
+        "password_file": str(env.password_file) if env.password_file else None,
+        "export": env.shell_lines(),
+    }
+
+
+def _topics_after_up(
+    state: AppState, settings: ConnectionSettings, *, sync_here: bool
+) -> TopicsAfterUp | None:
     """Sync topics.yaml here (local stack, packaged compose file), or only check it (the docker
     stack ran topic-init). None when there is no topics file to sync or check."""
     if not Path(state.topics_file).is_file():
         if sync_here:
             _note(state, (f"no {state.topics_file} here: topics not synced",))
         return None
-    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import check_after_up, sync_after_up
 
-    # the stack we just started: plaintext, whatever KAFKA_* points at elsewhere
-    admin = state.admin(ConnectionSettings.plaintext(bootstrap))
+    # the stack we just started (as its admin when secured), whatever KAFKA_* points at
+    admin = state.admin(settings)
     try:
         after_up = sync_after_up if sync_here else check_after_up
         return after_up(admin, state.topics_file, _environment(state))
@@ -124,16 +167,15 @@ def _topics_after_up(state: AppState, bootstrap: str, *, sync_here: bool) -> Top
 
 
 def _reach(
-    state: AppState, current: StackStatus
+    state: AppState, current: StackStatus, stack: StackRuntime
 ) -> tuple[BrokerReachability, TopicsSummary | None]:
     """Ask the stack's brokers (only when one runs) and, when they answer, plan topics.yaml."""
     from dreamscape_infra.runtime.check import NO_BROKER_RUNNING, broker_running, probe_broker
-    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import summarize_declared
 
     if not broker_running(current):
         return NO_BROKER_RUNNING, None
-    settings = ConnectionSettings.plaintext(current.bootstrap_servers)
+    settings = _stack_settings(stack, current.bootstrap_servers)
     admin = state.admin(settings, timeout_s=3.0)  # a status check should answer quickly
     try:
         broker = probe_broker(admin)
@@ -178,6 +220,14 @@ def up(
         help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft). "
         "User:admin is a super user; on a plaintext listener so is everyone (docs/acls.md).",
     ),
+    security: str | None = typer.Option(
+        None,
+        "--security",
+        metavar="plaintext|ssl|sasl_plain|sasl_scram|sasl_ssl",
+        help="Local: secure the client listener (default: what the stack has, else plaintext). "
+        "Prints the KAFKA_* environment a client needs; see docs/security.md.",
+        show_default=False,
+    ),
     state_dir: Path | None = STATE_DIR_OPTION,
     print_env: bool = typer.Option(
         False,
@@ -198,7 +248,9 @@ def up(
 
     "already running" is success (exit 0). The local runtime needs Java 17+; it fetches the
     Kafka jars with Maven on first use (see `runtime fetch`), and its ports come from
-    DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT.
+    DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT. With --security it issues a local CA and SASL
+    users (admin + one per declared service) and prints the client environment; passwords stay
+    in files under the state folder.
 
     Example: dreamscape-infra up --runtime local --print-env >> "$GITHUB_ENV"
     """
@@ -208,6 +260,7 @@ def up(
         raise typer.BadParameter(
             "--print-env prints KEY=value lines, not JSON", param_hint="--print-env"
         )
+    mode = _security_mode(security)
     stack, choice = _runtime(state, runtime, state_dir)
     options = UpOptions(
         profiles=tuple(profile),
@@ -217,6 +270,9 @@ def up(
         kraft=kraft,
         brokers=brokers,
         acls=acls,
+        security=mode,
+        # asked only with --security, so a plain `up` reads nothing more than before
+        service_users=_declared_services(state) if security is not None else (),
     )
     with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
         result = stack.up(options, progress)
@@ -232,7 +288,8 @@ def up(
         doing = "syncing topics.yaml" if sync_here else "checking topics from the host"
         with _spinner(state, doing) as progress:
             progress("topics", f"{'syncing' if sync_here else 'planning'} {state.topics_file}")
-            topics = _topics_after_up(state, result.status.bootstrap_servers, sync_here=sync_here)
+            settings = _stack_settings(stack, result.status.bootstrap_servers)
+            topics = _topics_after_up(state, settings, sync_here=sync_here)
 
     code = topics.exit_code if topics is not None else ExitCode.OK
     env_lines = ci_env_lines(choice.name, result.status, state_dir)
@@ -253,6 +310,7 @@ def up(
                 "notes": list(result.notes),
                 "status": status_json(result.status),
                 "topics": up_topics_json(topics) if topics is not None else None,
+                "client": client_environment_json(result.status),
             }
         )
     else:
@@ -268,6 +326,7 @@ def up(
         if topics is not None:
             out.print("topics.yaml: ", end="", markup=False)
             out.print(up_topics_line(topics))
+        _print_client_environment(state, result.status)
     if code != ExitCode.OK:
         state.err_console().print(
             f"error: syncing {state.topics_file} did not fully succeed "
@@ -282,6 +341,10 @@ def ci_env_lines(runtime: str, status: StackStatus, state_dir: Path | None) -> l
     """The KEY=value lines a CI env file takes ($GITHUB_ENV, a GitLab dotenv report), so the
     job's later steps reach this broker and `down` finds this stack."""
     lines = [f"KAFKA_BROKERS={status.bootstrap_servers}", f"DREAMSCAPE_RUNTIME={runtime}"]
+    if status.client_environment is not None:  # a secured stack: never the password itself
+        lines += [
+            f"{k}={v}" for k, v in status.client_environment.variables if k != "KAFKA_BROKERS"
+        ]
     if runtime == "local" and state_dir is not None:
         lines.append(f"DREAMSCAPE_STATE_DIR={state_dir.absolute()}")
     return lines
@@ -297,6 +360,39 @@ def _append_env_file(path: Path, lines: list[str]) -> None:
         raise EnvironmentFailure(
             f"--env-file {path}: cannot append ({exc.strerror or exc})"
         ) from None
+
+
+def _security_mode(option: str | None) -> str | None:
+    from dreamscape_infra.runtime.security import SECURITY_MODES
+
+    if option is None:
+        return None
+    mode = option.strip().lower().replace("-", "_")
+    if mode not in SECURITY_MODES:
+        raise typer.BadParameter(
+            f"'{option}' is not one of {', '.join(SECURITY_MODES)}", param_hint="--security"
+        )
+    return mode
+
+
+def _print_client_environment(state: AppState, status: StackStatus) -> None:
+    """The KAFKA_* variables a client of a secured stack needs; the password stays in its file."""
+    env = status.client_environment
+    if env is None:
+        return
+    out = state.out_console()
+    out.print(f"client environment ({status.security}):", markup=False, highlight=False)
+    for name, value in env.variables:
+        out.print(f"  {name}={value}", markup=False, highlight=False)
+    if env.password_file is not None:
+        out.print(
+            f"  KAFKA_SASL_PASSWORD: in {env.password_file} (never printed)",
+            markup=False,
+            highlight=False,
+        )
+    out.print(
+        '  for a shell: eval "$(dreamscape-infra config --export)"', markup=False, highlight=False
+    )
 
 
 def down(
@@ -375,7 +471,7 @@ def status(
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)
     current = stack.status()
-    broker, topics = _reach(state, current)
+    broker, topics = _reach(state, current, stack)
     verdict = stack_verdict(current, broker)
     if state.output_format(output) is OutputFormat.json:
         state.print_json(status_document(current, broker, topics, verdict))

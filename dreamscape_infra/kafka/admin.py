@@ -28,6 +28,7 @@ from dreamscape_infra.kafka.cluster import (
     TopicState,
     is_internal_topic,
 )
+from dreamscape_infra.kafka.failures import ClientSecurity, classify, dropped_connection
 
 if TYPE_CHECKING:
     from dreamscape_infra.settings import ConnectionSettings
@@ -76,6 +77,15 @@ class ConfluentAdmin:
         # broker has answered a metadata request, wait longer for them than for connecting.
         self._change_timeout = max(timeout_s * 6, 60.0)
         self._last_error: tuple[str, str] | None = None
+        self._client_security = ClientSecurity(
+            brokers=settings.bootstrap_servers,
+            ssl=settings.ssl,
+            ca_location=settings.ssl_ca_location,
+            verify_hostname=settings.ssl_verify_hostname,
+            sasl_username=settings.sasl_username,
+            sasl_mechanism=settings.client_config().get("sasl.mechanism"),
+            client_certificate=settings.ssl_cert_location is not None,
+        )
         self._seen_errors: set[str] = set()
         config = settings.client_config()
         config.update(
@@ -95,8 +105,11 @@ class ConfluentAdmin:
         del config
 
     def _on_error(self, error: Any) -> None:
-        self._last_error = (str(error.name()), str(error.str()))
-        self._seen_errors.add(self._last_error[0])
+        name = str(error.name())
+        self._seen_errors.add(name)
+        if name == "_ALL_BROKERS_DOWN" and self._last_error is not None:
+            return  # it follows the refusal that caused it: keep the cause for _refused
+        self._last_error = (name, str(error.str()))
 
     def _refused(self, poll_s: float) -> EnvironmentFailure | None:
         """An authentication or TLS failure reported through error_cb, if any.
@@ -107,17 +120,9 @@ class ConfluentAdmin:
         if self._last_error is None:
             return None
         name, text = self._last_error
-        if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
-            return EnvironmentFailure(
-                f"Kafka refused authentication at {self._brokers}: {text}",
-                hint="check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
-            )
-        if "SSL" in text or "ssl" in text:
-            return EnvironmentFailure(
-                f"TLS handshake with Kafka at {self._brokers} failed: {text}",
-                hint="check KAFKA_SSL and KAFKA_SSL_CA_LOCATION",
-            )
-        return None
+        # one line naming the cause: bad credentials, wrong mechanism, untrusted certificate,
+        # hostname mismatch, TLS to a plaintext port (see kafka/failures.py)
+        return classify(name, text, self._client_security)
 
     def _unreachable(self) -> EnvironmentFailure:
         return self._refused(0.2) or EnvironmentFailure(
@@ -140,10 +145,12 @@ class ConfluentAdmin:
                 if refused is not None:
                     raise refused from None
                 if "_ALL_BROKERS_DOWN" in self._seen_errors:
-                    raise EnvironmentFailure(
+                    # plaintext spoken to a TLS port looks like any dropped connection
+                    raise dropped_connection(self._client_security) or EnvironmentFailure(
                         f"Kafka is not reachable at {self._brokers} (every broker refused or "
-                        "dropped the connection)",
-                        hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
+                        "dropped the connection; a TLS or SASL port spoken to in plaintext?)",
+                        hint="check KAFKA_BROKERS, KAFKA_SSL and KAFKA_SASL_*, or start Kafka "
+                        "with `dreamscape-infra up`",
                     ) from None
                 if time.monotonic() >= deadline:
                     raise self._unreachable() from None

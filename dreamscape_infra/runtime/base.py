@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from dreamscape_infra.runtime.security import ClientEnvironment
+    from dreamscape_infra.settings import ConnectionSettings
 
 RuntimeName = Literal["docker", "local"]
 ServiceState = Literal["running", "exited", "stopped", "starting", "missing", "unknown"]
@@ -42,6 +46,10 @@ class UpOptions:
     kraft: bool = False
     brokers: int = 1
     acls: bool = False  # run an authorizer (see runtime.local.authorizer_properties)
+    # local runtime only: runtime.security.SecurityMode (None: what the stack already has,
+    # else plaintext) and the SASL users to create besides the admin (the declared services)
+    security: str | None = None
+    service_users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,9 @@ class StackStatus:
     services: tuple[ServiceStatus, ...]
     bootstrap_servers: str
     urls: tuple[tuple[str, str], ...] = ()  # (label, url), e.g. ("Kafka UI", "http://...")
+    # the local runtime's security mode and what a client needs to connect (never a secret)
+    security: str = "plaintext"
+    client_environment: ClientEnvironment | None = None
 
     @property
     def running(self) -> bool:
@@ -123,4 +134,13 @@ class StackRuntime(Protocol):
 
     def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
         """Yield log lines (without trailing newline) of one service or all."""
+        ...
+
+
+@runtime_checkable
+class SecuredRuntime(Protocol):
+    """A runtime whose stack may be secured: it says how to connect as the stack's admin."""
+
+    def admin_settings(self) -> ConnectionSettings:
+        """Connection settings for the stack's admin user (plaintext when unsecured)."""
         ...

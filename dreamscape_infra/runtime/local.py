@@ -45,6 +45,25 @@ from dreamscape_infra.runtime.base import (
 from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java
 from dreamscape_infra.runtime.process import Processes, default_processes
+from dreamscape_infra.runtime.security import (
+    ADMIN_PRINCIPAL,
+    ADMIN_USER,
+    SCRAM_ITERATIONS,
+    ClientEnvironment,
+    Listener,
+    SecurityConfig,
+    admin_settings,
+    broker_properties,
+    client_environment,
+    ensure_certificates,
+    ensure_passwords,
+    read_password,
+    redact,
+    redact_file,
+    scram_config_file,
+    write_private,
+)
+from dreamscape_infra.settings import ConnectionSettings
 
 HOST = "127.0.0.1"
 MAX_BROKERS = 3
@@ -73,6 +92,7 @@ ZK_HEAP = "256m"
 ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 KAFKA_MAIN = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
+CONFIG_TOOL = "kafka.admin.ConfigCommand"
 
 Mode = KafkaLine
 # The jars of a Kafka line, possibly fetched first (runtime.fetch.ensure_kafka by default).
@@ -139,6 +159,7 @@ class Layout:
     controller_port: int
     cluster_id: str | None = None
     acls: bool = False  # an authorizer runs (`up --acls`)
+    security: str = "plaintext"  # a runtime.security.SecurityMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +265,15 @@ def _single_node_settings(replication: int) -> dict[str, object]:
     }
 
 
-def server_properties(service: Service, layout: Layout) -> str:
-    """server.properties for a ZooKeeper-mode broker or the combined KRaft node."""
+def server_properties(
+    service: Service, layout: Layout, security: SecurityConfig | None = None
+) -> str:
+    """server.properties for a ZooKeeper-mode broker or the combined KRaft node.
+
+    With a secured `security`, its listeners, inter-broker and TLS/SASL settings replace the
+    PLAINTEXT listener (see runtime.security); the KRaft CONTROLLER listener stays PLAINTEXT
+    on 127.0.0.1, inside the one node.
+    """
     listener = f"PLAINTEXT://{HOST}:{service.port}"
     values: dict[str, object]
     if service.kind == "kraft":
@@ -278,11 +306,26 @@ def server_properties(service: Service, layout: Layout) -> str:
         }
     values.update(_single_node_settings(min(layout.brokers, MAX_BROKERS)))
     if layout.acls:
-        values.update(authorizer_properties(layout.mode))
+        # requests on a PLAINTEXT listener come from User:ANONYMOUS: the KRaft controller
+        # listener stays plaintext, and so do unsecured stacks and plaintext test listeners
+        plaintext = (
+            security is None
+            or not security.secured
+            or service.kind == "kraft"
+            or any(x.protocol == "PLAINTEXT" for x in security.extra_listeners)
+        )
+        values.update(authorizer_properties(layout.mode, plaintext_listeners=plaintext))
+    if security is not None and security.secured:
+        extra = {"CONTROLLER": "PLAINTEXT"} if service.kind == "kraft" else {}
+        secured = broker_properties(security, HOST, service.port, extra_protocols=extra)
+        if service.kind == "kraft":
+            secured["listeners"] = (
+                f"{secured['listeners']},CONTROLLER://{HOST}:{layout.controller_port}"
+            )
+        values.update(secured)
     return _properties(values)
 
 
-ADMIN_PRINCIPAL = "User:admin"
 ANONYMOUS_PRINCIPAL = "User:ANONYMOUS"
 ZK_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
 KRAFT_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
@@ -353,6 +396,8 @@ class LocalRuntime:
         probe: ProbeFactory = admin_probe,
         clock: Callable[[], float] = time.monotonic,
         kafka_provider: KafkaProvider | None = None,
+        extra_listeners: Sequence[Listener] = (),
+        sasl_mechanisms: Sequence[str] | None = None,
     ) -> None:
         import os
 
@@ -365,6 +410,35 @@ class LocalRuntime:
         self._clock = clock  # the readiness wait's deadline (tests pair it with `sleep`)
         self._log_offsets: dict[str, int] = {}  # log size when each service was last spawned
         self._kafka_provider = kafka_provider
+        # tests: more client listeners on the one broker, and the SASL mechanisms they enable
+        self._extra_listeners = tuple(extra_listeners)
+        self._sasl_mechanisms = tuple(sasl_mechanisms) if sasl_mechanisms is not None else None
+
+    # ---- security -----------------------------------------------------------------------
+
+    def security(self, layout: Layout | None = None, users: Sequence[str] = ()) -> SecurityConfig:
+        """The security of `layout` (the recorded one by default): its mode, and as SASL users
+        the admin, `users` and every user that already has a password in the state folder."""
+        layout = layout or self.read_layout() or self._default_layout()
+        folder = self.state_dir / "security" / "passwords"
+        known = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        return SecurityConfig.for_state(
+            layout.security,
+            self.state_dir,
+            [*users, *(n for n in known if not n.endswith(".tmp"))],
+            mechanisms=self._sasl_mechanisms,
+            extra_listeners=self._extra_listeners,
+        )
+
+    def admin_settings(self) -> ConnectionSettings:
+        """How to connect to the recorded stack as its admin (plaintext when unsecured)."""
+        services = self.services()
+        return admin_settings(self.security(), bootstrap_of(services))
+
+    def client_environment(self, user: str | None = None) -> ClientEnvironment:
+        """The KAFKA_* variables a client of the recorded stack needs (no password: its file)."""
+        security = self.security()
+        return client_environment(security, bootstrap_of(self.services()), user or ADMIN_USER)
 
     # ---- state folder -------------------------------------------------------------------
 
@@ -452,24 +526,42 @@ class LocalRuntime:
         if options.build:
             notes.append("--build has no effect on the local runtime")
 
-        layout = self._plan_layout(mode, options.brokers, dist, notes)
+        layout = self._plan_layout(mode, options.brokers, dist, notes, options.security)
         layout = self._with_authorizer(layout, options.acls, notes)
         services = services_of(layout, self.state_dir)
+        security = self.security(layout, options.service_users)
+        if security.extra_listeners and layout.brokers != 1:
+            raise ConfigError(["extra listeners need a single broker"])
         self._clean_stale(services, notes)
         to_start = [s for s in services if self.live_pid(s) is None]
         if not to_start:
-            status = self._ready(services, options, progress, started=()) if options.wait else None
-            return UpResult(status or self.status(), already_running=True, notes=tuple(notes))
+            if options.wait:
+                self._prepare_security(security, notes)
+                self._ready(services, options, progress, started=(), security=security)
+            return UpResult(self.status(), already_running=True, notes=tuple(notes))
 
         self._check_ports(to_start, layout)
         self._write_layout(layout)
-        self._write_configs(layout, services)
+        self._prepare_security(security, notes)
+        self._write_configs(layout, services, security)
         if mode == "kraft":
-            self._format_kraft(java, dist, layout, services[0], progress)
+            self._format_kraft(java, dist, layout, services[0], progress, security)
+        scram_ready = mode == "kraft" or not security.scram
         for service in to_start:
+            if service.is_broker and not scram_ready:
+                self._bootstrap_scram_admin(java, dist, layout, security, progress)
+                scram_ready = True
             self._spawn(java, dist, service, progress)
         if options.wait:
-            self._ready(services, options, progress, started=tuple(to_start), java=java, dist=dist)
+            self._ready(
+                services,
+                options,
+                progress,
+                started=tuple(to_start),
+                java=java,
+                dist=dist,
+                security=security,
+            )
         return UpResult(self.status(), already_running=False, notes=tuple(notes))
 
     def _kafka(self, mode: Mode, progress: ProgressCallback) -> KafkaDist:
@@ -480,15 +572,88 @@ class LocalRuntime:
 
         return ensure_kafka(mode, self._env, progress=progress)
 
-    def _plan_layout(self, mode: Mode, brokers: int, dist: KafkaDist, notes: list[str]) -> Layout:
+    def _prepare_security(self, security: SecurityConfig, notes: list[str]) -> None:
+        """Passwords for new SASL users and the CA/broker key stores that are missing."""
+        created = ensure_passwords(security)
+        if created:
+            notes.append(
+                f"created SASL password(s) for {', '.join(created)} in "
+                f"{security.password_file(created[0]).parent}"
+            )
+        if ensure_certificates(security):
+            notes.append(f"issued the local CA and broker certificate in {security.folder}")
+
+    def _bootstrap_scram_admin(
+        self,
+        java: str,
+        dist: KafkaDist,
+        layout: Layout,
+        security: SecurityConfig,
+        progress: ProgressCallback,
+    ) -> None:
+        """ZooKeeper mode: the admin's SCRAM credentials must exist before a broker starts,
+        since the brokers log in to each other as the admin. kafka-configs still writes SCRAM
+        credentials straight to ZooKeeper for exactly this; the password goes through a 0600
+        file, never the command line."""
+        progress("zookeeper", "creating the admin's SCRAM credentials")
+        folder = security.folder
+        arg_file = folder / "admin-scram.properties"
+        write_private(arg_file, scram_config_file(security, ADMIN_USER).encode())
+        log = self.state_dir / "zookeeper" / "kafka-configs.log"
+        argv = [
+            *self._jvm(java, dist, "256m", CONFIG_TOOL),
+            "--zookeeper",
+            f"{HOST}:{layout.zk_port}",
+            "--alter",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            ADMIN_USER,
+            "--add-config-file",
+            str(arg_file),
+        ]
+        try:
+            code = self._proc.run(argv, log, self._env, timeout_s=120)
+        finally:
+            arg_file.unlink(missing_ok=True)
+            redact_file(log, security)  # it echoes a rejected credential
+        if code != 0:
+            raise EnvironmentFailure(
+                f"creating the admin's SCRAM credentials in ZooKeeper failed (exit {code})",
+                details=redact(tail_lines(log), security),
+                hint=f"full log: {log}",
+            )
+
+    def _plan_layout(
+        self,
+        mode: Mode,
+        brokers: int,
+        dist: KafkaDist,
+        notes: list[str],
+        security: str | None = None,
+    ) -> Layout:
         recorded = self.read_layout()
         fresh = replace(self._default_layout(mode, brokers), version=dist.version)
         if mode == "kraft":
             fresh = replace(fresh, cluster_id=new_cluster_id())
+        fresh = replace(fresh, security=security or "plaintext")
         if recorded is None:
             return fresh
         old_services = services_of(recorded, self.state_dir)
         running = [s.name for s in old_services if self.live_pid(s) is not None]
+        if security is None:  # `up` without --security keeps what the stack has
+            fresh = replace(fresh, security=recorded.security)
+        elif recorded.mode == mode and recorded.security != security:
+            # SCRAM users and certificates belong to the data (KRaft formats them in): switching
+            # the security of an existing cluster is a fresh start
+            where = "is running" if running else "has data"
+            if running or any(s.data_dir.exists() for s in old_services):
+                raise EnvironmentFailure(
+                    f"the stack in {self.state_dir} {where} with --security "
+                    f"{recorded.security}, not {security}",
+                    hint="remove it with `dreamscape-infra down --runtime local -v`, "
+                    "or use another --state-dir",
+                )
         if recorded.mode != mode:
             if running:
                 raise EnvironmentFailure(
@@ -518,6 +683,7 @@ class LocalRuntime:
             kafka_port=ports.kafka_port,
             controller_port=ports.controller_port,
             cluster_id=recorded.cluster_id or fresh.cluster_id,
+            security=fresh.security,
         )
 
     def _with_authorizer(self, layout: Layout, acls: bool, notes: list[str]) -> Layout:
@@ -544,6 +710,11 @@ class LocalRuntime:
                 wanted.append(
                     (layout.controller_port, "the KRaft controller", PORT_ENVS["controller_port"])
                 )
+            if service.is_broker:
+                wanted += [
+                    (x.port, f"the {x.name} listener", "the listener's port")
+                    for x in self._extra_listeners
+                ]
         for port, owner, var in wanted:
             if not self._proc.port_free(HOST, port):
                 raise EnvironmentFailure(
@@ -551,17 +722,22 @@ class LocalRuntime:
                     hint=f"stop what listens on {port}, or choose another port with {var}",
                 )
 
-    def _write_configs(self, layout: Layout, services: Sequence[Service]) -> None:
+    def _write_configs(
+        self, layout: Layout, services: Sequence[Service], security: SecurityConfig | None = None
+    ) -> None:
         (self.state_dir / "log4j.properties").write_text(LOG4J_PROPERTIES, encoding="utf-8")
         (self.state_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES, encoding="utf-8")
         for service in services:
             service.folder.mkdir(parents=True, exist_ok=True)
-            text = (
-                zoo_cfg(service)
-                if service.kind == "zookeeper"
-                else server_properties(service, layout)
-            )
-            service.config_file.write_text(text, encoding="utf-8")
+            if service.kind == "zookeeper":
+                service.config_file.write_text(zoo_cfg(service), encoding="utf-8")
+                continue
+            text = server_properties(service, layout, security)
+            if security is not None and security.sasl:
+                # the listeners' JAAS configs carry the admin's (and PLAIN users') passwords
+                write_private(service.config_file, text.encode("utf-8"))
+            else:
+                service.config_file.write_text(text, encoding="utf-8")
 
     def _jvm(self, java: str, dist: KafkaDist, heap: str, main: str) -> list[str]:
         log4j = (self.state_dir / "log4j.properties").as_uri()
@@ -584,6 +760,7 @@ class LocalRuntime:
         layout: Layout,
         service: Service,
         progress: ProgressCallback,
+        security: SecurityConfig | None = None,
     ) -> None:
         if (service.data_dir / "meta.properties").exists():
             return
@@ -597,11 +774,26 @@ class LocalRuntime:
             "-c",
             str(service.config_file),
         ]
+        if security is not None and security.scram:
+            # KRaft keeps SCRAM credentials in its metadata log: the admin's must be formatted
+            # in, since the node logs in to itself as the admin. The storage tool takes them
+            # only as arguments (it runs for a second, on this machine, and logs no password).
+            for mechanism in security.enabled_mechanisms:
+                if mechanism.startswith("SCRAM"):
+                    password = read_password(security, ADMIN_USER).reveal()
+                    argv += [
+                        "--add-scram",
+                        f"{mechanism}=[name={ADMIN_USER},iterations={SCRAM_ITERATIONS},"
+                        f"password={password}]",
+                    ]
         code = self._proc.run(argv, service.log_file, self._env, timeout_s=120)
+        if security is not None and security.scram:
+            redact_file(service.log_file, security)  # should it echo a rejected --add-scram
         if code != 0:
+            details = tail_lines(service.log_file)
             raise EnvironmentFailure(
                 f"formatting the KRaft storage of {service.name} failed (exit {code})",
-                details=tail_lines(service.log_file),
+                details=redact(details, security) if security is not None else details,
                 hint=f"full log: {service.log_file}",
             )
 
@@ -627,13 +819,14 @@ class LocalRuntime:
         started: tuple[Service, ...],
         java: str | None = None,
         dist: KafkaDist | None = None,
+        security: SecurityConfig | None = None,
     ) -> StackStatus:
-        from dreamscape_infra.settings import ConnectionSettings
-
         brokers = [s for s in services if s.is_broker]
         bootstrap = bootstrap_of(services)
         deadline = self._clock() + options.timeout_s
-        admin = self._probe(ConnectionSettings.plaintext(bootstrap))
+        security = security or self.security()
+        settings = admin_settings(security, bootstrap)
+        admin = self._probe(settings)
         try:
             while True:
                 for service in started:
@@ -641,11 +834,13 @@ class LocalRuntime:
                         self._died(service, java, dist, deadline, progress)
                 try:
                     info = admin.describe_cluster()
-                    if len(info.brokers) >= len(brokers) and info.controller_id is not None:
-                        return self.status()
+                    ready = len(info.brokers) >= len(brokers) and info.controller_id is not None
                     waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
                 except EnvironmentFailure:
-                    waiting = f"waiting for Kafka at {bootstrap}"
+                    ready, waiting = False, f"waiting for Kafka at {bootstrap}"
+                if ready:
+                    self._ensure_scram_users(settings, security, progress)
+                    return self.status()
                 if self._clock() >= deadline:
                     raise EnvironmentFailure(
                         f"Kafka did not become ready within {options.timeout_s:g}s "
@@ -658,6 +853,23 @@ class LocalRuntime:
                 self._sleep(0.25)
         finally:
             admin.close()
+
+    def _ensure_scram_users(
+        self, settings: ConnectionSettings, security: SecurityConfig, progress: ProgressCallback
+    ) -> None:
+        """Every service user gets its SCRAM credentials (again: upserts are idempotent)."""
+        if not security.scram or not security.users:
+            return
+        from dreamscape_infra.kafka.scram import upsert_scram_users
+
+        progress("kafka", f"creating SCRAM credentials for {len(security.users)} service user(s)")
+        mechanisms = [m for m in security.enabled_mechanisms if m.startswith("SCRAM")]
+        upsert_scram_users(
+            settings,
+            {user: read_password(security, user) for user in security.users},
+            mechanisms,
+            SCRAM_ITERATIONS,
+        )
 
     def _died(
         self,
@@ -755,6 +967,7 @@ class LocalRuntime:
             p for p in self.state_dir.glob("kafka*") if p.is_dir()
         )  # brokers of an earlier, larger layout
         folders.add(self.state_dir / "zookeeper")
+        folders.add(self.state_dir / "security")  # CA, key stores, passwords
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         for name in ("cluster.json", "cluster.tmp", "log4j.properties", "log4j2.properties"):
@@ -767,10 +980,16 @@ class LocalRuntime:
     def status(self) -> StackStatus:
         """Every service of the recorded layout with its state, pid and port."""
         services = self.services()
+        security = self.security()
+        bootstrap = bootstrap_of(services)
         return StackStatus(
             runtime="local",
             services=tuple(self._service_status(s) for s in services),
-            bootstrap_servers=bootstrap_of(services),
+            bootstrap_servers=bootstrap,
+            security=security.mode,
+            client_environment=(
+                client_environment(security, bootstrap) if security.secured else None
+            ),
         )
 
     def _service_status(self, service: Service) -> ServiceStatus:
