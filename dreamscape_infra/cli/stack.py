@@ -262,6 +262,11 @@ def up(
         )
     mode = _security_mode(security)
     stack, choice = _runtime(state, runtime, state_dir)
+    if choice.name != "local" and mode not in (None, "plaintext"):
+        raise typer.BadParameter(
+            "only the local runtime can secure its listener (use --runtime local)",
+            param_hint="--security",
+        )
     options = UpOptions(
         profiles=tuple(profile),
         wait=not no_wait,
