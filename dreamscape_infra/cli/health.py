@@ -164,6 +164,7 @@ def serve(
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise) and GET /metrics
     (Prometheus text, documented in docs/metrics.md). Cluster reads are cached, so concurrent
@@ -216,8 +217,20 @@ def serve(
     thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
     thread.start()
     where = f"[{host}]" if ":" in host else host
+    base = f"http://{where}:{server.server_address[1]}"
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(
+            {
+                "kind": "serve",
+                "version": 1,
+                "health_url": base + "/health/kafka",
+                "metrics_url": base + "/metrics",
+                "bootstrap_servers": settings.bootstrap_servers,
+                "cache_seconds": cache_seconds,
+            }
+        )
     state.err_console().print(
-        f"serving http://{where}:{server.server_address[1]}/health/kafka and /metrics "
+        f"serving {base}/health/kafka and /metrics "
         f"(cluster {settings.bootstrap_servers}, cache {cache_seconds:g}s); "
         "Ctrl-C or SIGTERM stops",
         markup=False,

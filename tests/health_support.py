@@ -1,0 +1,64 @@
+"""Helpers for the health tests: a small topics file with a prod overlay (RF 3, min ISR 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROD_TOPICS = """\
+version: 1
+prefix: dreamscape.
+defaults:
+  partitions: 3
+  replication_factor: 1
+  config:
+    min.insync.replicas: 1
+environments:
+  dev:
+    defaults:
+      replication_factor: 1
+  prod:
+    defaults:
+      replication_factor: 3
+      config:
+        min.insync.replicas: 2
+domains:
+  user:
+    owner: user-service
+topics:
+  - name: dreamscape.user.created
+  - name: dreamscape.user.updated
+    partitions: 2
+consumer_groups:
+  - name: dreamscape-user-service-group
+    service: user-service
+    topics: [dreamscape.user.created]
+"""
+
+PROD_TOPIC_NAMES = ("dreamscape.user.created", "dreamscape.user.updated")
+PROD_PARTITIONS = 5  # 3 + 2
+
+
+def write_prod_topics(folder: Path) -> Path:
+    """The small prod-overlay topics file, written into `folder`."""
+    path = folder / "health-topics.yaml"
+    path.write_text(PROD_TOPICS, encoding="utf-8")
+    return path
+
+
+def generated_topics(folder: Path, count: int, replication_factor: int = 3) -> Path:
+    """A topics file of `count` generated one-partition topics (for the large-sync faults)."""
+    lines = [
+        "version: 1",
+        "prefix: dreamscape.",
+        "defaults:",
+        "  partitions: 1",
+        f"  replication_factor: {replication_factor}",
+        "domains:",
+        "  load:",
+        "    owner: load-service",
+        "topics:",
+    ]
+    lines += [f"  - name: dreamscape.load.topic-{i:04d}" for i in range(count)]
+    path = folder / f"generated-{count}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
