@@ -45,8 +45,10 @@ def write_prod_topics(folder: Path) -> Path:
     return path
 
 
-def generated_topics(folder: Path, count: int, replication_factor: int = 3) -> Path:
-    """A topics file of `count` generated one-partition topics (for the large-sync faults)."""
+def generated_topics(
+    folder: Path, count: int, replication_factor: int = 3, domain: str = "load"
+) -> Path:
+    """A topics file of `count` generated one-partition topics `dreamscape.<domain>.topic-NNNN`."""
     lines = [
         "version: 1",
         "prefix: dreamscape.",
@@ -54,11 +56,11 @@ def generated_topics(folder: Path, count: int, replication_factor: int = 3) -> P
         "  partitions: 1",
         f"  replication_factor: {replication_factor}",
         "domains:",
-        "  load:",
-        "    owner: load-service",
+        f"  {domain}:",
+        f"    owner: {domain}-service",
         "topics:",
     ]
-    lines += [f"  - name: dreamscape.load.topic-{i:04d}" for i in range(count)]
-    path = folder / f"generated-{count}.yaml"
+    lines += [f"  - name: dreamscape.{domain}.topic-{i:04d}" for i in range(count)]
+    path = folder / f"generated-{domain}-{count}.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
