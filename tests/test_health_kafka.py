@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.kafka.admin import ConfluentAdmin
-from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.local import LocalRuntime, Service
 from tests.health_support import PROD_TOPIC_NAMES, generated_topics, write_prod_topics
 from tests.kafka_support import KafkaCluster, free_ports, local_cluster
@@ -36,6 +35,7 @@ pytestmark = pytest.mark.kafka
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
+CLI = (sys.executable, "-m", "dreamscape_infra")
 
 
 @dataclass
@@ -75,7 +75,31 @@ class Stack:
             time.sleep(0.1)
 
     def restart(self) -> None:
-        self.runtime.up(UpOptions(brokers=3, timeout_s=180.0), no_progress)
+        """`dreamscape-infra up` in a subprocess, as a user would run it after a crash.
+
+        A subprocess, because librdkafka 2.16 has been seen to abort the whole process
+        (`rd_kafka_admin_response_parse: Assertion 'rko_result' failed`) while the runtime's
+        readiness probe asks brokers that are still starting; that must not take pytest down.
+        Such an abort is retried once and reported.
+        """
+        config = self.runtime.config
+        env = {
+            **self.subprocess_env(),
+            "DREAMSCAPE_ZK_PORT": str(config.zk_port),
+            "DREAMSCAPE_KAFKA_PORT": str(config.kafka_port),
+            "DREAMSCAPE_CONTROLLER_PORT": str(config.controller_port),
+            "DREAMSCAPE_KAFKA_HEAP": config.heap,
+        }
+        argv = [sys.executable, "-m", "dreamscape_infra", "up", "--runtime", "local"]
+        argv += ["--brokers", "3", "--no-sync", "--timeout", "180"]
+        for attempt in range(2):
+            done = subprocess.run(
+                argv, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            )
+            if done.returncode >= 0 or attempt:
+                break
+            print(f"`up` died of signal {-done.returncode}; retrying: {done.stderr[-500:]}")
+        assert done.returncode == 0, done.stderr
 
     def admin(self) -> ConfluentAdmin:
         return ConfluentAdmin(self.cluster.settings)
@@ -277,6 +301,8 @@ def test_serve_under_50_concurrent_scrapers(served: Serve) -> None:
     elapsed = time.monotonic() - started
     reads = served.reads() - reads_before
     rss_after = served.rss_kib()
+    if os.environ.get("HEALTH_TEST_DEBUG"):
+        print(codes, reads, elapsed, rss_before, rss_after)
     assert failures == []
     assert set(codes) <= {200, 503}, codes
     assert sum(codes.values()) >= 50
@@ -372,7 +398,7 @@ def test_controller_killed_during_a_500_topic_sync_then_a_second_sync_converges(
     try:
         controller = admin.describe_cluster().controller_id
         sync = subprocess.Popen(
-            [sys.executable, "-m", "dreamscape_infra", "-f", str(topics_file), "topics", "sync"],
+            [*CLI, "-f", str(topics_file), "topics", "sync", "-o", "json"],
             cwd=ROOT,
             env=stack.subprocess_env(),
             stdout=subprocess.PIPE,
@@ -390,9 +416,20 @@ def test_controller_killed_during_a_500_topic_sync_then_a_second_sync_converges(
     victim = next(s for s in stack.brokers() if s.node_id == controller)
     stack.kill(victim)
     out, err = sync.communicate(timeout=600)
+    if os.environ.get("HEALTH_TEST_DEBUG"):
+        print(out[-3000:], err[-3000:], sep="\n---\n")
     assert "Traceback" not in out + err
     assert sync.returncode == 4, (out, err)
-    assert "error" in err  # says what was not done
+    # it says what was done and what was not: every topic is either created (possibly with the
+    # broker's answer lost) or failed, and the failed ones are named on stderr
+    report = json.loads(out)
+    outcomes = {a["topic"]: a["result"] for a in report["actions"] if a["action"] == "create"}
+    assert len(outcomes) == 500
+    failed = {t for t, r in outcomes.items() if r in ("error", "timeout")}
+    assert failed, outcomes
+    assert set(outcomes.values()) <= {"ok", "exists", "error", "timeout"}
+    assert "error: the broker refused changes to:" in err
+    assert all(t in err for t in sorted(failed)[:5])
     stack.restart()
 
     code, out, err = stack.cli("topics", "sync", "-o", "json", topics_file=topics_file)

@@ -31,8 +31,9 @@ class Observation:
 
 
 def read_cluster(admin: KafkaAdmin, desired: DesiredState | None) -> Observation:
-    """One batched read: metadata (+ the declared topics' configs in one request per 500
-    topics), then DescribeCluster. Never per topic. Failures become `ClusterRead.error`."""
+    """One batched read: metadata (brokers, controller, every partition) plus the declared
+    topics' configs in one request per 500 topics. Never per topic. Failures become
+    `ClusterRead.error`."""
     from dreamscape_infra.topics.plan import PlanOptions
     from dreamscape_infra.topics.reconcile import make_plan, observe
 
@@ -45,7 +46,9 @@ def read_cluster(admin: KafkaAdmin, desired: DesiredState | None) -> Observation
             snapshot = observed.snapshot
         else:
             snapshot = admin.snapshot([])
-        cluster = admin.describe_cluster()
+        # the metadata response names the brokers and the controller; DescribeCluster is only
+        # asked of adapters that do not fill them in
+        cluster = snapshot.cluster or admin.describe_cluster()
     except InfraError as exc:
         return Observation(
             ClusterRead(None, None, exc.message, time.perf_counter() - started, wall), None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from dreamscape_infra.errors import ExitCode
+from dreamscape_infra.errors import ExitCode, InfraError
 from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
 from dreamscape_infra.topics.desired import DesiredState
 from dreamscape_infra.topics.plan import Action, Plan, PlanOptions, TopicPlan, compute_plan
@@ -106,6 +106,8 @@ def apply_plan(
                     action, "exists", "created concurrently by someone else"
                 )
                 raced.append(action.topic)
+        if not dry_run:
+            raced.extend(_created_anyway(creates, results, admin))
         created = [a.topic for a in creates if results[id(a)].outcome == "ok"]
         if created and not dry_run:
             missing = admin.wait_for_topics(created, wait_timeout_s)
@@ -162,6 +164,30 @@ def apply_plan(
             ordered.append(ActionReport(action, "reported"))
     ordered.extend(results[id(a)] for a in extra if id(a) in results)
     return Report(tuple(ordered), dry_run)
+
+
+def _created_anyway(
+    creates: list[Action], results: dict[int, ActionReport], admin: KafkaAdmin
+) -> list[str]:
+    """Failed creations whose topic exists after all: the broker (say a controller killed
+    mid-request) created it but its answer was lost, or a retried request was refused. They
+    are reported as existing, not as failed, so the report says what was really done."""
+    failed = [a for a in creates if results[id(a)].outcome in ("error", "timeout")]
+    if not failed:
+        return []
+    try:
+        present = admin.snapshot([]).topics
+    except InfraError:
+        return []  # cannot tell: leave them reported as failed
+    found = []
+    for action in failed:
+        if action.topic in present:
+            lost = results[id(action)].message
+            results[id(action)] = ActionReport(
+                action, "exists", f"created, though the broker's answer was lost ({lost})"
+            )
+            found.append(action.topic)
+    return found
 
 
 def _new_topic(action: Action) -> NewTopicRequest:
