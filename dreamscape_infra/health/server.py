@@ -141,6 +141,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Linux lets SO_REUSEADDR bind over TIME_WAIT only, never over a listening socket.
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of scrapers, which then
+    # wait out TCP's retransmission back-off (1, 3, 7 s ...): queue a burst instead.
+    request_queue_size = 128
 
 
 class _Server6(_Server):

@@ -110,7 +110,9 @@ def apply_plan(
             # created from our own request, so nothing is left to apply to them: no replan
             # (which would need the configs from a cluster that is failing right now)
             _created_anyway(creates, results, admin)
-        created = [a.topic for a in creates if results[id(a)].outcome == "ok"]
+        # "exists" too: a topic a dead controller registered exists for CreateTopics but has
+        # no leaders until the new controller creates its partitions; report it only once usable
+        created = [a.topic for a in creates if results[id(a)].outcome in ("ok", "exists")]
         if created and not dry_run:
             missing = admin.wait_for_topics(created, wait_timeout_s)
             for action in creates:
