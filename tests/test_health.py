@@ -537,3 +537,47 @@ def test_bad_input_is_exit_2(args: list[str]) -> None:
     result = runner.invoke(app, args, obj=state)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+# ---- serve's reader: configs on their own, longer interval -------------------------------------
+
+
+def test_reader_reads_configs_once_per_ttl_and_partitions_every_time(tmp_path: Path) -> None:
+    from dreamscape_infra.health.sources import ClusterReader
+    from dreamscape_infra.topics.desired import load_desired
+
+    desired = load_desired(str(write_prod_topics(tmp_path)), "prod")
+    admin = prod_admin()
+    clock = Clock()
+    reader = ClusterReader(admin, desired, config_ttl_s=60.0, clock=clock)
+    first = reader.read()
+    assert first.sync is not None
+    assert first.sync.pending_changes == 0
+    admin.topics["dreamscape.user.created"].isr_short = True
+    clock.now = 10.0
+    second = reader.read()
+    assert reader.config_reads == 1
+    # partitions are fresh, configs come from the cache and the plan still sees them
+    assert second.read.snapshot is not None
+    created = second.read.snapshot.topics["dreamscape.user.created"]
+    assert created.configs["min.insync.replicas"].value == "2"
+    assert created.under_replicated == (0, 1, 2)
+    assert second.sync is not None
+    assert second.sync.pending_changes == 0
+    clock.now = 61.0
+    reader.read()
+    assert reader.config_reads == 2
+
+
+def test_reader_reads_configs_again_when_a_declared_topic_appears(tmp_path: Path) -> None:
+    from dreamscape_infra.health.sources import ClusterReader
+    from dreamscape_infra.topics.desired import load_desired
+
+    desired = load_desired(str(write_prod_topics(tmp_path)), "prod")
+    admin = prod_admin()
+    updated = admin.topics.pop("dreamscape.user.updated")
+    reader = ClusterReader(admin, desired, config_ttl_s=60.0, clock=Clock())
+    assert reader.read().sync.pending_changes == 1  # type: ignore[union-attr]
+    admin.topics["dreamscape.user.updated"] = updated
+    assert reader.read().sync.pending_changes == 0  # type: ignore[union-attr]
+    assert reader.config_reads == 2

@@ -161,6 +161,13 @@ def serve(
         min=0.0,
         help="Answer from the last cluster read while it is younger than this.",
     ),
+    config_seconds: float = typer.Option(
+        60.0,
+        "--config-seconds",
+        min=0.0,
+        help="Read the declared topics' configs again after this long (partitions and ISR are "
+        "read on every cluster read).",
+    ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
@@ -176,7 +183,7 @@ def serve(
     Example: dreamscape-infra serve --env prod --port 9308
     """
     from dreamscape_infra.health.server import CachedHealth, make_server
-    from dreamscape_infra.health.sources import read_cluster, read_lags
+    from dreamscape_infra.health.sources import ClusterReader, read_lags
 
     state = get_state(ctx)
     _check_host(host)
@@ -184,8 +191,10 @@ def serve(
     settings = state.settings()
     admin = state.admin(settings)
 
+    reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
+
     def read() -> tuple[Observation, Sequence[GroupLag] | None]:
-        observation = read_cluster(admin, desired)
+        observation = reader.read()
         ok = observation.read.snapshot is not None
         return observation, read_lags(settings, desired) if ok else None
 

@@ -7,8 +7,8 @@ and returns the plain values of `checks.py`. It never prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from dreamscape_infra.health.checks import ClusterRead, Expectation, SyncState
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.model import GroupLag
-    from dreamscape_infra.kafka.cluster import KafkaAdmin
+    from dreamscape_infra.kafka.cluster import ClusterSnapshot, ConfigEntryState, KafkaAdmin
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.desired import DesiredState
 
@@ -34,37 +34,86 @@ def read_cluster(admin: KafkaAdmin, desired: DesiredState | None) -> Observation
     """One batched read: metadata (brokers, controller, every partition) plus the declared
     topics' configs in one request per 500 topics. Never per topic. Failures become
     `ClusterRead.error`."""
-    from dreamscape_infra.topics.plan import PlanOptions
-    from dreamscape_infra.topics.reconcile import make_plan, observe
+    return ClusterReader(admin, desired, config_ttl_s=0.0).read()
 
-    started = time.perf_counter()
-    wall = time.time()
-    try:
-        # metadata first: it fails fast when every broker refuses the connection
-        if desired is not None:
-            observed = observe(admin, desired, prune=False)
-            snapshot = observed.snapshot
-        else:
-            snapshot = admin.snapshot([])
-        # the metadata response names the brokers and the controller; DescribeCluster is only
-        # asked of adapters that do not fill them in
-        cluster = snapshot.cluster or admin.describe_cluster()
-    except InfraError as exc:
-        return Observation(
-            ClusterRead(None, None, exc.message, time.perf_counter() - started, wall), None
-        )
-    duration = time.perf_counter() - started
-    sync: SyncState | None = None
-    if desired is not None:
-        plan = make_plan(desired, observed, PlanOptions())
-        pending = plan.pending
-        sync = SyncState(
-            environment=desired.environment,
-            declared_topics=tuple(sorted(t.name for t in desired.topics)),
-            pending_changes=len(pending),
-            topics_out_of_sync=tuple(sorted({a.topic for a in pending})),
-        )
-    return Observation(ClusterRead(cluster, snapshot, None, duration, wall), sync)
+
+class ClusterReader:
+    """Repeated reads for `serve`: partitions, ISR, leaders and brokers are read every time;
+    the declared topics' configs (for the sync status and min.insync.replicas) are read again
+    only when older than `config_ttl_s` or when a declared topic has none cached yet.
+
+    Configs change only when someone changes them on purpose, while the ISR changes when a
+    broker dies; reading the configs of 400 topics costs ~15 times the metadata, so a scrape
+    every few seconds need not pay for them each time. Not thread-safe (serve's cache calls
+    it under its lock).
+    """
+
+    def __init__(
+        self,
+        admin: KafkaAdmin,
+        desired: DesiredState | None,
+        config_ttl_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._admin = admin
+        self._desired = desired
+        self._ttl = config_ttl_s
+        self._clock = clock
+        self._configs: dict[str, Mapping[str, ConfigEntryState]] = {}
+        self._configs_at: float | None = None
+        self.config_reads = 0
+
+    def _snapshot(self) -> ClusterSnapshot:
+        declared = [t.name for t in self._desired.topics] if self._desired is not None else []
+        fresh = self._configs_at is not None and self._clock() - self._configs_at < self._ttl
+        if declared and fresh:
+            snapshot = self._admin.snapshot([])  # metadata fails fast when brokers refuse
+            if all(n in self._configs for n in declared if n in snapshot.topics):
+                topics = {
+                    name: replace(state, configs=self._configs[name])
+                    if name in self._configs
+                    else state
+                    for name, state in snapshot.topics.items()
+                }
+                return replace(snapshot, topics=topics)
+        snapshot = self._admin.snapshot(declared)
+        if declared:
+            self.config_reads += 1
+            self._configs = {
+                n: snapshot.topics[n].configs for n in declared if n in snapshot.topics
+            }
+            self._configs_at = self._clock()
+        return snapshot
+
+    def read(self) -> Observation:
+        """One observation; failures become `ClusterRead.error`, never an exception."""
+        from dreamscape_infra.topics.plan import PlanOptions
+        from dreamscape_infra.topics.reconcile import Observed, make_plan
+
+        started = time.perf_counter()
+        wall = time.time()
+        try:
+            snapshot = self._snapshot()
+            # the metadata response names the brokers and the controller; DescribeCluster is
+            # only asked of adapters that do not fill them in
+            cluster = snapshot.cluster or self._admin.describe_cluster()
+        except InfraError as exc:
+            self._configs_at = None
+            return Observation(
+                ClusterRead(None, None, exc.message, time.perf_counter() - started, wall), None
+            )
+        duration = time.perf_counter() - started
+        sync: SyncState | None = None
+        if self._desired is not None:
+            plan = make_plan(self._desired, Observed(snapshot, None), PlanOptions())
+            pending = plan.pending
+            sync = SyncState(
+                environment=self._desired.environment,
+                declared_topics=tuple(sorted(t.name for t in self._desired.topics)),
+                pending_changes=len(pending),
+                topics_out_of_sync=tuple(sorted({a.topic for a in pending})),
+            )
+        return Observation(ClusterRead(cluster, snapshot, None, duration, wall), sync)
 
 
 def read_lags(
