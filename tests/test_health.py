@@ -4,6 +4,10 @@ the CLI with the fake admin. The real-broker faults are in test_health_kafka.py.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -41,8 +45,11 @@ from dreamscape_infra.kafka.cluster import (
 from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin, FakeTopic
 from tests.health_support import write_prod_topics
+from tests.kafka_support import free_ports
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
+CLI = (sys.executable, "-m", "dreamscape_infra")
 
 THREE = ClusterInfo("c", 1, tuple(BrokerInfo(i, "h", 9092 + i) for i in (1, 2, 3)))
 
@@ -581,3 +588,48 @@ def test_reader_reads_configs_again_when_a_declared_topic_appears(tmp_path: Path
     admin.topics["dreamscape.user.updated"] = updated
     assert reader.read().sync.pending_changes == 0  # type: ignore[union-attr]
     assert reader.config_reads == 2
+
+
+# ---- serve as a process, without a broker ------------------------------------------------------
+
+
+def _serve(port: int, brokers: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "KAFKA_BROKERS": brokers, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [*CLI, "-f", str(ROOT / "absent.yaml"), "serve", "--port", str(port), "-o", "json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_without_a_cluster_answers_503_down_and_stops_on_sigterm() -> None:
+    port, dead = free_ports(2)
+    proc = _serve(port, f"127.0.0.1:{dead}")
+    try:
+        assert proc.stdout is not None
+        started = json.loads(proc.stdout.readline())
+        assert started["health_url"] == f"http://127.0.0.1:{port}/health/kafka"
+        code, _, body = get(started["health_url"])
+        assert code == 503
+        doc = json.loads(body)
+        assert doc["status"] == "DOWN"
+        assert "not reachable" in doc["components"]["brokers"]["details"]["error"]
+        code, _, body = get(started["metrics_url"])
+        assert code == 200
+        assert b"dreamscape_kafka_up 0.0" in body
+        # a second server on the same port: one line, exit 4
+        second = _serve(port, f"127.0.0.1:{dead}")
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 4
+        assert err.strip().splitlines()[0] == (
+            f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+        )
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

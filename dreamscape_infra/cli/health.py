@@ -8,6 +8,7 @@ GET /health/kafka and GET /metrics from a read cached for a few seconds.
 from __future__ import annotations
 
 import ipaddress
+import json
 import signal
 import socket
 import threading
@@ -228,15 +229,18 @@ def serve(
     where = f"[{host}]" if ":" in host else host
     base = f"http://{where}:{server.server_address[1]}"
     if state.output_format(output) is OutputFormat.json:
-        state.print_json(
-            {
-                "kind": "serve",
-                "version": 1,
-                "health_url": base + "/health/kafka",
-                "metrics_url": base + "/metrics",
-                "bootstrap_servers": settings.bootstrap_servers,
-                "cache_seconds": cache_seconds,
-            }
+        # one line, so a script can read it while the server keeps running
+        typer.echo(
+            json.dumps(
+                {
+                    "kind": "serve",
+                    "version": 1,
+                    "health_url": base + "/health/kafka",
+                    "metrics_url": base + "/metrics",
+                    "bootstrap_servers": settings.bootstrap_servers,
+                    "cache_seconds": cache_seconds,
+                }
+            )
         )
     state.err_console().print(
         f"serving {base}/health/kafka and /metrics "

@@ -8,6 +8,7 @@ from typing import Any
 from dreamscape_infra.health.checks import Component, HealthReport
 from dreamscape_infra.tables import TableData
 
+SHOWN_TOPICS = 5  # per component in the table; the JSON has them all
 _STYLES = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "UNKNOWN": "dim"}
 
 
@@ -48,7 +49,10 @@ def summarize(name: str, component: Component) -> str:
             text += f" of {d.get('total_partitions')}"
         topics: Mapping[str, int] = d.get("topics", {})
         if topics:
-            text += " in " + ", ".join(f"{t} ({n})" for t, n in topics.items())
+            shown = list(topics.items())[:SHOWN_TOPICS]
+            text += " in " + ", ".join(f"{t} ({n})" for t, n in shown)
+            if len(topics) > SHOWN_TOPICS:
+                text += f" and {len(topics) - SHOWN_TOPICS} more topics (-o json lists them)"
         return text
     if name == "topics_sync":
         pending = d.get("pending_changes", 0)
