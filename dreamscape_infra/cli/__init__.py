@@ -129,6 +129,9 @@ def _register() -> None:
 
     config_cmd.register(app)
     stack.register(app)
+    from dreamscape_infra.cli import health
+
+    health.register(app)
     app.add_typer(topics.app, name="topics")
     app.add_typer(groups.app, name="groups")
     runtime_cmd.register(app)

@@ -189,7 +189,15 @@ class ConfluentAdmin:
         wanted = sorted({n for n in config_topics if n in topics})
         for name, configs in self._describe_configs(wanted).items():
             topics[name] = TopicState(name, topics[name].partitions, configs)
-        return ClusterSnapshot(topics=topics, broker_count=len(metadata.brokers))
+        brokers = tuple(
+            sorted(
+                (BrokerInfo(b.id, b.host, b.port) for b in metadata.brokers.values()),
+                key=lambda b: b.id,
+            )
+        )
+        controller = metadata.controller_id if metadata.controller_id >= 0 else None
+        cluster = ClusterInfo(metadata.cluster_id, controller, brokers)
+        return ClusterSnapshot(topics=topics, broker_count=len(brokers), cluster=cluster)
 
     def _describe_configs(self, names: Sequence[str]) -> dict[str, dict[str, ConfigEntryState]]:
         from confluent_kafka import KafkaException

@@ -95,6 +95,9 @@ class ClusterSnapshot:
 
     topics: Mapping[str, TopicState]
     broker_count: int
+    # The brokers and controller the same metadata response named (None from adapters that do
+    # not say): health reads them from here instead of a second request.
+    cluster: ClusterInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ def status_table(status: StackStatus) -> TableData:
     )
 
 
+HEALTH_COMMAND = "dreamscape-infra health"
+
+
 def status_document(
     status: StackStatus,
     broker: BrokerReachability,
@@ -92,6 +95,7 @@ def status_document(
             "unfixable": topics.unfixable,
         },
         "verdict": verdict.verdict,
+        "health": {"command": HEALTH_COMMAND},
         "down": [s.name for s in verdict.down],
         "exit_code": int(verdict.exit_code),
     }
@@ -119,6 +123,9 @@ def status_lines(
         )
     down = ", ".join(f"{s.name} {why_down(s)}" for s in verdict.down)
     lines.append(f"verdict: {verdict.verdict}" + (f" ({down})" if down else ""))
+    if broker.reachable:
+        # status is the view of the processes; the cluster's own verdict is health's
+        lines.append(f"cluster health: `{HEALTH_COMMAND}` (partitions, ISR, topics, group lag)")
     return lines
 
 

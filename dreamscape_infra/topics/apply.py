@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from dreamscape_infra.errors import ExitCode
+from dreamscape_infra.errors import ExitCode, InfraError
 from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
 from dreamscape_infra.topics.desired import DesiredState
 from dreamscape_infra.topics.plan import Action, Plan, PlanOptions, TopicPlan, compute_plan
@@ -106,7 +106,13 @@ def apply_plan(
                     action, "exists", "created concurrently by someone else"
                 )
                 raced.append(action.topic)
-        created = [a.topic for a in creates if results[id(a)].outcome == "ok"]
+        if not dry_run:
+            # created from our own request, so nothing is left to apply to them: no replan
+            # (which would need the configs from a cluster that is failing right now)
+            _created_anyway(creates, results, admin)
+        # "exists" too: a topic a dead controller registered exists for CreateTopics but has
+        # no leaders until the new controller creates its partitions; report it only once usable
+        created = [a.topic for a in creates if results[id(a)].outcome in ("ok", "exists")]
         if created and not dry_run:
             missing = admin.wait_for_topics(created, wait_timeout_s)
             for action in creates:
@@ -162,6 +168,30 @@ def apply_plan(
             ordered.append(ActionReport(action, "reported"))
     ordered.extend(results[id(a)] for a in extra if id(a) in results)
     return Report(tuple(ordered), dry_run)
+
+
+def _created_anyway(
+    creates: list[Action], results: dict[int, ActionReport], admin: KafkaAdmin
+) -> list[str]:
+    """Failed creations whose topic exists after all: the broker (say a controller killed
+    mid-request) created it but its answer was lost, or a retried request was refused. They
+    are reported as existing, not as failed, so the report says what was really done."""
+    failed = [a for a in creates if results[id(a)].outcome in ("error", "timeout")]
+    if not failed:
+        return []
+    try:
+        present = admin.snapshot([]).topics
+    except InfraError:
+        return []  # cannot tell: leave them reported as failed
+    found = []
+    for action in failed:
+        if action.topic in present:
+            lost = results[id(action)].message
+            results[id(action)] = ActionReport(
+                action, "exists", f"created, though the broker's answer was lost ({lost})"
+            )
+            found.append(action.topic)
+    return found
 
 
 def _new_topic(action: Action) -> NewTopicRequest:

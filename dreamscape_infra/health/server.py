@@ -1,0 +1,156 @@
+"""The HTTP app of `serve`: GET /health/kafka and GET /metrics over a cached cluster read.
+
+`CachedHealth` makes at most one cluster read per interval, whatever the number of scrapers:
+one read is in flight at a time and concurrent requests wait for it, then share its result.
+A failed read (the cluster down) is a DOWN sample, so requests answer 503 instead of 500; an
+unexpected error in a request is still a 503 with a DOWN document. Never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from dreamscape_infra.health.checks import ClusterRead, HealthReport
+from dreamscape_infra.health.metrics import CONTENT_TYPE, MetricsInput, exposition
+from dreamscape_infra.health.sources import Observation
+
+if TYPE_CHECKING:
+    from dreamscape_infra.groups.model import GroupLag
+
+DEFAULT_CACHE_S = 5.0
+HEALTH_PATH = "/health/kafka"
+METRICS_PATH = "/metrics"
+# A client that connects and sends nothing must not hold a thread forever.
+REQUEST_TIMEOUT_S = 30.0
+
+ReadFn = Callable[[], tuple[Observation, "Sequence[GroupLag] | None"]]
+EvaluateFn = Callable[[Observation, "Sequence[GroupLag] | None"], HealthReport]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One cluster read with its verdict, as every request within the interval sees it."""
+
+    observation: Observation
+    lags: Sequence[GroupLag] | None
+    report: HealthReport
+    reads_total: int
+    taken_at: float  # monotonic, when the read finished
+
+    def metrics_input(self) -> MetricsInput:
+        return MetricsInput(self.observation, self.lags, self.report, self.reads_total)
+
+
+class CachedHealth:
+    """Reads the cluster at most once per `interval_s` (counted from the end of a read)."""
+
+    def __init__(
+        self,
+        read: ReadFn,
+        evaluate: EvaluateFn,
+        interval_s: float = DEFAULT_CACHE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self._evaluate = evaluate
+        self._interval = interval_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sample: Sample | None = None
+        self.reads = 0
+
+    def get(self) -> Sample:
+        """The cached sample while fresh; otherwise one read (others wait for it)."""
+        with self._lock:
+            sample = self._sample
+            if sample is not None and self._clock() - sample.taken_at < self._interval:
+                return sample
+            self.reads += 1
+            started = time.time()
+            try:
+                observation, lags = self._read()
+            except Exception as exc:  # a bug in a read must not take the server down
+                failed = ClusterRead(None, None, f"{type(exc).__name__}: {exc}", 0.0, started)
+                observation, lags = Observation(failed, None), None
+            report = self._evaluate(observation, lags)
+            self._sample = Sample(observation, lags, report, self.reads, self._clock())
+            return self._sample
+
+
+def _down_document(reason: str) -> dict[str, Any]:
+    return {
+        "kind": "health",
+        "version": 1,
+        "status": "DOWN",
+        "components": {"server": {"status": "DOWN", "details": {"error": reason}}},
+    }
+
+
+def make_handler(health: CachedHealth) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `health`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        timeout = REQUEST_TIMEOUT_S
+        server_version = "dreamscape-infra"
+        sys_version = ""
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path not in (HEALTH_PATH, METRICS_PATH):
+                self._send(404, "text/plain; charset=utf-8", b"not found\n")
+                return
+            try:
+                sample = health.get()
+                if path == HEALTH_PATH:
+                    code = 200 if sample.report.status == "UP" else 503
+                    body = json.dumps(sample.report.to_json(), default=str).encode() + b"\n"
+                    self._send(code, "application/json", body)
+                else:
+                    self._send(200, CONTENT_TYPE, exposition(sample.metrics_input()))
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            except Exception as exc:  # never a 500: an unexpected failure is DOWN
+                body = json.dumps(_down_document(f"{type(exc).__name__}: {exc}")).encode()
+                try:
+                    self._send(503, "application/json", body + b"\n")
+                except OSError:
+                    return
+
+        def _send(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # quiet: scrapers call every few seconds
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Linux lets SO_REUSEADDR bind over TIME_WAIT only, never over a listening socket.
+    allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of scrapers, which then
+    # wait out TCP's retransmission back-off (1, 3, 7 s ...): queue a burst instead.
+    request_queue_size = 128
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def make_server(host: str, port: int, health: CachedHealth) -> ThreadingHTTPServer:
+    """Bind (raises OSError when the port is taken); serve with `serve_forever`."""
+    cls = _Server6 if ":" in host else _Server
+    return cls((host, port), make_handler(health))

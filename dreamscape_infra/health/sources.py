@@ -1,0 +1,158 @@
+"""Where health's inputs come from: one batched cluster read, the plan, the local runtime, lag.
+
+Everything here reads through our own adapters (`KafkaAdmin`, the local runtime's cluster.json)
+and returns the plain values of `checks.py`. It never prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dreamscape_infra.errors import ConfigError, InfraError
+from dreamscape_infra.health.checks import ClusterRead, Expectation, SyncState
+
+if TYPE_CHECKING:
+    from dreamscape_infra.groups.client import GroupsClient
+    from dreamscape_infra.groups.model import GroupLag
+    from dreamscape_infra.kafka.cluster import ClusterSnapshot, ConfigEntryState, KafkaAdmin
+    from dreamscape_infra.settings import ConnectionSettings
+    from dreamscape_infra.topics.desired import DesiredState
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one health read learned: the cluster, and the plan against topics.yaml."""
+
+    read: ClusterRead
+    sync: SyncState | None
+
+
+def read_cluster(admin: KafkaAdmin, desired: DesiredState | None) -> Observation:
+    """One batched read: metadata (brokers, controller, every partition) plus the declared
+    topics' configs in one request per 500 topics. Never per topic. Failures become
+    `ClusterRead.error`."""
+    return ClusterReader(admin, desired, config_ttl_s=0.0).read()
+
+
+class ClusterReader:
+    """Repeated reads for `serve`: partitions, ISR, leaders and brokers are read every time;
+    the declared topics' configs (for the sync status and min.insync.replicas) are read again
+    only when older than `config_ttl_s` or when a declared topic has none cached yet.
+
+    Configs change only when someone changes them on purpose, while the ISR changes when a
+    broker dies; reading the configs of 400 topics costs ~15 times the metadata, so a scrape
+    every few seconds need not pay for them each time. Not thread-safe (serve's cache calls
+    it under its lock).
+    """
+
+    def __init__(
+        self,
+        admin: KafkaAdmin,
+        desired: DesiredState | None,
+        config_ttl_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._admin = admin
+        self._desired = desired
+        self._ttl = config_ttl_s
+        self._clock = clock
+        self._configs: dict[str, Mapping[str, ConfigEntryState]] = {}
+        self._configs_at: float | None = None
+        self.config_reads = 0
+
+    def _snapshot(self) -> ClusterSnapshot:
+        declared = [t.name for t in self._desired.topics] if self._desired is not None else []
+        fresh = self._configs_at is not None and self._clock() - self._configs_at < self._ttl
+        if declared and fresh:
+            snapshot = self._admin.snapshot([])  # metadata fails fast when brokers refuse
+            if all(n in self._configs for n in declared if n in snapshot.topics):
+                topics = {
+                    name: replace(state, configs=self._configs[name])
+                    if name in self._configs
+                    else state
+                    for name, state in snapshot.topics.items()
+                }
+                return replace(snapshot, topics=topics)
+        snapshot = self._admin.snapshot(declared)
+        if declared:
+            self.config_reads += 1
+            self._configs = {
+                n: snapshot.topics[n].configs for n in declared if n in snapshot.topics
+            }
+            self._configs_at = self._clock()
+        return snapshot
+
+    def read(self) -> Observation:
+        """One observation; failures become `ClusterRead.error`, never an exception."""
+        from dreamscape_infra.topics.plan import PlanOptions
+        from dreamscape_infra.topics.reconcile import Observed, make_plan
+
+        started = time.perf_counter()
+        wall = time.time()
+        try:
+            snapshot = self._snapshot()
+            # the metadata response names the brokers and the controller; DescribeCluster is
+            # only asked of adapters that do not fill them in
+            cluster = snapshot.cluster or self._admin.describe_cluster()
+        except InfraError as exc:
+            self._configs_at = None
+            return Observation(
+                ClusterRead(None, None, exc.message, time.perf_counter() - started, wall), None
+            )
+        duration = time.perf_counter() - started
+        sync: SyncState | None = None
+        if self._desired is not None:
+            plan = make_plan(self._desired, Observed(snapshot, None), PlanOptions())
+            pending = plan.pending
+            sync = SyncState(
+                environment=self._desired.environment,
+                declared_topics=tuple(sorted(t.name for t in self._desired.topics)),
+                pending_changes=len(pending),
+                topics_out_of_sync=tuple(sorted({a.topic for a in pending})),
+            )
+        return Observation(ClusterRead(cluster, snapshot, None, duration, wall), sync)
+
+
+def read_lags(
+    client: GroupsClient, desired: DesiredState | None, *, all_groups: bool = False
+) -> Sequence[GroupLag] | None:
+    """The groups' lag through the groups capability (`read_group_lags`): the declared groups,
+    or with `all_groups` every group the cluster knows as well. None when it cannot be read,
+    so the lag component says "not checked" instead of failing the whole verdict."""
+    from dreamscape_infra.groups.lag import read_group_lags
+
+    try:
+        return read_group_lags(client, desired, all_groups=all_groups)
+    except InfraError:
+        return None
+
+
+def expected_brokers(
+    env: Mapping[str, str], settings: ConnectionSettings, override: int | None
+) -> Expectation:
+    """The broker count to compare with: --expect-brokers, else the local runtime's cluster.json
+    when the bootstrap servers point at that stack, else nothing."""
+    if override is not None:
+        return Expectation(override, "--expect-brokers")
+    try:
+        from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+        runtime = LocalRuntime(LocalConfig.from_env(env), env=env)
+        layout = runtime.read_layout()
+    except (ConfigError, OSError):
+        return Expectation(None)
+    if layout is None:
+        return Expectation(None)
+    ports = set(range(layout.kafka_port, layout.kafka_port + layout.brokers))
+    if not any(_port(b) in ports for b in settings.brokers):
+        return Expectation(None)
+    return Expectation(layout.brokers, f"local runtime ({Path(runtime.layout_file)})")
+
+
+def _port(address: str) -> int | None:
+    tail = address.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
