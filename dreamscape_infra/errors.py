@@ -82,3 +82,10 @@ class CheckFailed(InfraError):
     service of the stack, malformed events. The command ran fine; the answer is "no"."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class UsageError(InfraError):
+    """The command line asks for something impossible: an unknown topic, invalid JSON in an
+    argument, an unparsable --since. One line, exit 2, like Typer's own usage errors."""
+
+    exit_code = ExitCode.USAGE

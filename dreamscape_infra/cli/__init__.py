@@ -126,10 +126,12 @@ def _root(
 
 def _register() -> None:
     from dreamscape_infra.cli import config_cmd, stack, topics
+    from dreamscape_infra.cli import events as events_cli
 
     config_cmd.register(app)
     stack.register(app)
     app.add_typer(topics.app, name="topics")
+    app.add_typer(events_cli.app, name="events")
 
 
 _register()

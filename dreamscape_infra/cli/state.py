@@ -16,6 +16,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from dreamscape_infra.events.model import EventReader, EventWriter
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.settings import ConnectionSettings
@@ -42,6 +43,8 @@ class AppState:
     environ: Mapping[str, str] | None = field(default=None, repr=False)
     admin_factory: Callable[[ConnectionSettings], KafkaAdmin] | None = None
     runtime_factory: Callable[[str], StackRuntime] | None = None
+    event_reader_factory: Callable[[ConnectionSettings], EventReader] | None = None
+    event_writer_factory: Callable[[ConnectionSettings], EventWriter] | None = None
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None
