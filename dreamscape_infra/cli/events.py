@@ -208,8 +208,9 @@ class _TableStream:
         if self._first:
             self._state.print_tables(table)
         elif self._plain:
-            for line in table.plain_lines()[2:]:  # no title, no header again
-                out.print(line, markup=False, highlight=False, soft_wrap=True)
+            # no title, no header again; tabs kept (Console.print would expand them)
+            out.file.write("".join(line + "\n" for line in table.plain_lines()[2:]))
+            out.file.flush()
         else:
             rich_table = table.to_rich()
             rich_table.title = None

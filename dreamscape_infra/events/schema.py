@@ -232,10 +232,12 @@ class EnvelopeChecker:
 
     def schema_errors(self, value: Any) -> list[Finding]:
         """Every schema violation as a finding, from jsonschema's own errors."""
-        findings: list[Finding] = []
+        findings: dict[str, Finding] = {}
         for error in sorted(self._validator.iter_errors(value), key=lambda e: list(e.path)):
-            findings.append(self._finding(error, value))
-        return findings
+            finding = self._finding(error, value)
+            # '' breaks both minLength and the pattern: one problem, reported once
+            findings.setdefault(finding.kind, finding)
+        return list(findings.values())
 
     def check(self, value: Any) -> list[Finding]:
         """Schema errors (if any) followed by unknown-field warnings."""
