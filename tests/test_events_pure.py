@@ -157,6 +157,9 @@ def test_decode_never_raises() -> None:
     assert decoded.encoding == "base64"
     assert base64.b64decode(decoded.data) == raw
     assert decode_value(b"[1,2]").encoding == "json"
+    assert decode_value(b' {"a": 1}\n').data == {"a": 1}  # surrounding whitespace is JSON
+    assert decode_value(b'{"a": 1} trailing').encoding == "text"
+    assert decode_value(b"  ").encoding == "text"
     assert decode_value(b"[1,2]").event is None
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -530,11 +530,12 @@ def produce(
     headers = _parse_headers(header)
     key_bytes = key.encode("utf-8") if key is not None else None
 
-    records: list[Outgoing]
+    records: Iterable[Outgoing]
     event_ids: list[str | None]
+    replayed: list[Outgoing] = []
     if from_file is not None:
-        records = _replay_records(from_file, topic)
-        event_ids = [_event_id_of(r.value) for r in records]
+        records = replayed = _replay_records(from_file, topic)
+        event_ids = [_event_id_of(r.value) for r in replayed]
         mode = "replay"
     elif raw is not None:
         records = [Outgoing(topic, raw.encode("utf-8"), key_bytes, headers)] * count
@@ -557,6 +558,8 @@ def produce(
         )
         mode = "event"
 
+    # librdkafka connects in its own threads: the envelopes are built and sent as they come,
+    # so building overlaps with delivering.
     writer = _writer(state)
     try:
         existing = writer.topics()
@@ -566,7 +569,7 @@ def produce(
                 hint="create it with `dreamscape-infra topics sync`",
             )
         partitions = existing[topic]
-        for index, record in enumerate(records):
+        for index, record in enumerate(replayed):
             if record.partition is not None and record.partition >= partitions:
                 raise UsageError(
                     f"{from_file or 'record'}: line {index + 1}: partition {record.partition} "
@@ -629,8 +632,10 @@ def _envelopes(
     key: bytes | None,
     headers: tuple[tuple[str, bytes | None], ...],
     count: int,
-) -> tuple[list[Any], list[str | None]]:
-    """`count` validated envelopes; UsageError (exit 2) on the first problem."""
+) -> tuple[Iterator[Any], list[str | None]]:
+    """`count` envelopes, each validated as it is built; the first is built and validated now,
+    so a bad option is a UsageError (exit 2) before anything is sent. `event_ids` fills up as
+    the iterator is consumed."""
     from dreamscape_infra.events.envelope import (
         build_envelope,
         encode_event,
@@ -659,9 +664,8 @@ def _envelopes(
         mwhat = "--metadata" if not metadata_spec.startswith("@") else f"--metadata {metadata_spec}"
         meta = parse_json_argument(_read_source(metadata_spec, "--metadata"), mwhat)
     checker = EnvelopeChecker()
-    records: list[Outgoing] = []
-    event_ids: list[str | None] = []
-    for _ in range(count):
+
+    def make() -> tuple[Outgoing, str]:
         event = build_envelope(
             event_type=event_type,
             source=source,
@@ -677,9 +681,19 @@ def _envelopes(
                 "the event would not be a valid BaseEvent: "
                 + "; ".join(p.message for p in problems)
             )
-        records.append(Outgoing(topic, encode_event(event), key, headers))
-        event_ids.append(event["eventId"])
-    return records, event_ids
+        return Outgoing(topic, encode_event(event), key, headers), event["eventId"]
+
+    first, first_id = make()  # a problem shows before any connection is made
+    event_ids: list[str | None] = [first_id]
+
+    def stream() -> Iterator[Outgoing]:
+        yield first
+        for _ in range(count - 1):
+            record, event_id = make()
+            event_ids.append(event_id)
+            yield record
+
+    return stream(), event_ids
 
 
 # --- schema ---------------------------------------------------------------------------------

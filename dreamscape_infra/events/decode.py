@@ -13,7 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ def _reject(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,16 @@ def decode_value(raw: bytes | None) -> Decoded:
     except UnicodeDecodeError:
         return Decoded("base64", base64.b64encode(raw).decode("ascii"))
     try:
+        # The C scanner straight away; the full decoder only for surrounding whitespace.
+        data, end = _SCAN(text, 0)
+        if end == len(text):
+            return Decoded("json", data)
         return Decoded("json", _DECODER.decode(text))
-    except ValueError:  # JSONDecodeError, or NaN/Infinity
-        return Decoded("text", text)
+    except (StopIteration, ValueError):  # not JSON, or NaN/Infinity
+        try:
+            return Decoded("json", _DECODER.decode(text))
+        except ValueError:
+            return Decoded("text", text)
 
 
 def decode_bytes(raw: bytes | None) -> tuple[str | None, Encoding]:
@@ -69,8 +77,12 @@ def decode_bytes(raw: bytes | None) -> tuple[str | None, Encoding]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def compact(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The form `events produce` writes: compact UTF-8 JSON."""
+    return _COMPACT.encode(data).encode("utf-8")
 
 
 def iso_ms(timestamp_ms: int | None) -> str | None:

@@ -71,9 +71,12 @@ def build_envelope(
     return event
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON, the form services receive."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _COMPACT.encode(event).encode("utf-8")
 
 
 # --- the topic <-> eventType rule -----------------------------------------------------------

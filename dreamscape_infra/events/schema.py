@@ -100,16 +100,18 @@ def known_fields(schema: Mapping[str, Any]) -> frozenset[str]:
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "examples", "default", "format"}
 )
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "integer": lambda v: (
-        (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, float) and v.is_integer())
+_OBJECT_KEYWORDS = frozenset({"required", "properties", "additionalProperties"})
+# The same type semantics as jsonschema's draft 2020-12 type checker.
+_TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "integer": (
+        "((isinstance({v}, int) and not isinstance({v}, bool))"
+        " or (isinstance({v}, float) and {v}.is_integer()))"
     ),
 }
 
@@ -118,66 +120,81 @@ class UnsupportedSchema(ValueError):
     """The schema uses a keyword the fast test does not implement."""
 
 
-def _type_check(tests: tuple[Callable[[Any], bool], ...]) -> Callable[[Any], bool]:
-    return lambda v: any(t(v) for t in tests)
+class _Compiler:
+    """Turns a schema into the body of one Python function: straight-line tests, no calls
+    per keyword, because the generic interpreter is what makes jsonschema slow."""
 
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {"_MISSING": object()}
+        self.lines: list[str] = []
+        self._counter = 0
 
-def _pattern_check(regex: re.Pattern[str]) -> Callable[[Any], bool]:
-    search = regex.search  # jsonschema searches, it does not match from the start
-    return lambda v: not isinstance(v, str) or search(v) is not None
+    def _fresh(self, stem: str) -> str:
+        self._counter += 1
+        return f"{stem}{self._counter}"
 
+    def value(self, schema: Mapping[str, Any], var: str, indent: str, where: str) -> None:
+        emit = self.lines.append
+        # After `if not isinstance(v, str): return False`, string keywords need no guard.
+        guard = "" if schema.get("type") == "string" else f"isinstance({var}, str) and "
+        for keyword, argument in schema.items():
+            if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS:
+                continue  # format is an annotation in 2020-12 unless a checker is asked for
+            if keyword == "type":
+                names = [argument] if isinstance(argument, str) else list(argument)
+                if any(n not in _TYPE_TESTS for n in names):
+                    raise UnsupportedSchema(f"{where}: unknown type {argument!r}")
+                test = " or ".join(_TYPE_TESTS[n].format(v=var) for n in names)
+                emit(f"{indent}if not ({test}): return False")
+            elif keyword == "pattern":
+                name = self._fresh("_search")
+                self.names[name] = re.compile(argument).search  # jsonschema searches too
+                emit(f"{indent}if {guard}{name}({var}) is None: return False")
+            elif keyword == "minLength":
+                emit(f"{indent}if {guard}len({var}) < {int(argument)}: return False")
+            else:
+                raise UnsupportedSchema(f"{where}: keyword '{keyword}' has no fast implementation")
+        if _OBJECT_KEYWORDS & set(schema):
+            self._object(schema, var, indent, where)
 
-def _min_length_check(minimum: int) -> Callable[[Any], bool]:
-    return lambda v: not isinstance(v, str) or len(v) >= minimum
-
-
-def _compile_value(schema: Mapping[str, Any], where: str) -> Callable[[Any], bool]:
-    checks: list[Callable[[Any], bool]] = []
-    for keyword, argument in schema.items():
-        if keyword in _ANNOTATIONS:
-            continue  # format is an annotation in 2020-12 unless a format checker is asked for
-        if keyword == "type":
-            names = [argument] if isinstance(argument, str) else list(argument)
-            checks.append(_type_check(tuple(_TYPES[name] for name in names)))
-        elif keyword == "pattern":
-            checks.append(_pattern_check(re.compile(argument)))
-        elif keyword == "minLength":
-            checks.append(_min_length_check(int(argument)))
-        elif keyword in ("required", "properties", "additionalProperties"):
-            continue  # handled by the object compiler below
-        else:
-            raise UnsupportedSchema(f"{where}: keyword '{keyword}' has no fast implementation")
-    if "required" in schema or "properties" in schema or "additionalProperties" in schema:
-        checks.append(_compile_object(schema, where))
-    if len(checks) == 1:
-        return checks[0]
-    return lambda v: all(check(v) for check in checks)
-
-
-def _compile_object(schema: Mapping[str, Any], where: str) -> Callable[[Any], bool]:
-    if schema.get("additionalProperties", True) is not True:
-        raise UnsupportedSchema(f"{where}: only additionalProperties true is supported")
-    required = tuple(schema.get("required", ()))
-    properties = tuple(
-        (name, _compile_value(sub, f"{where}.{name}"))
-        for name, sub in schema.get("properties", {}).items()
-    )
-
-    def check(value: Any) -> bool:
-        if not isinstance(value, dict):
-            return True  # like jsonschema: object keywords ignore other types
-        for name in required:
-            if name not in value:
-                return False
-        return all(name not in value or test(value[name]) for name, test in properties)
-
-    return check
+    def _object(self, schema: Mapping[str, Any], var: str, indent: str, where: str) -> None:
+        if schema.get("additionalProperties", True) is not True:
+            raise UnsupportedSchema(f"{where}: only additionalProperties true is supported")
+        emit = self.lines.append
+        if schema.get("type") != "object":
+            emit(f"{indent}if isinstance({var}, dict):")  # object keywords ignore other types
+            indent += "    "
+            emit(f"{indent}pass")
+        required = [str(n) for n in schema.get("required", ())]
+        if required:
+            missing = " or ".join(f"{n!r} not in {var}" for n in required)
+            emit(f"{indent}if {missing}: return False")
+        for name, sub in schema.get("properties", {}).items():
+            item = self._fresh("_v")
+            before = len(self.lines)
+            if str(name) in required:  # present, checked above
+                emit(f"{indent}{item} = {var}[{str(name)!r}]")
+                self.value(sub, item, indent, f"{where}.{name}")
+            else:
+                emit(f"{indent}{item} = {var}.get({str(name)!r}, _MISSING)")
+                emit(f"{indent}if {item} is not _MISSING:")
+                self.value(sub, item, indent + "    ", f"{where}.{name}")
+                if len(self.lines) == before + 2:
+                    emit(f"{indent}    pass")
 
 
 def compile_fast_check(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
     """A function that answers exactly what `Draft202012Validator(schema).is_valid` answers, for
     the keywords the BaseEvent schema uses; raises UnsupportedSchema for any other keyword."""
-    return _compile_value(schema, "$")
+    compiler = _Compiler()
+    compiler.value(schema, "value", "    ", "$")
+    source = "def check(value):\n" + "\n".join([*compiler.lines, "    return True"]) + "\n"
+    namespace = dict(compiler.names)
+    exec(
+        compile(source, "<BaseEvent fast check>", "exec"), namespace
+    )  # our own code, from the schema
+    check: Callable[[Any], bool] = namespace["check"]
+    return check
 
 
 # --- findings --------------------------------------------------------------------------------
@@ -209,31 +226,40 @@ def _short(value: Any, limit: int = 60) -> str:
 
 class EnvelopeChecker:
     """Checks decoded JSON values against the BaseEvent schema. Build it once and reuse it: the
-    jsonschema validator and the fast test are compiled in the constructor."""
+    fast test is compiled in the constructor; the jsonschema validator on first need (an
+    invalid event, or a schema the fast test cannot compile), so a clean run never pays for
+    importing it."""
 
     def __init__(self, schema: Mapping[str, Any] | None = None) -> None:
-        from jsonschema import Draft202012Validator
-
         self.schema = dict(schema if schema is not None else event_schema())
-        Draft202012Validator.check_schema(self.schema)
-        self._validator = Draft202012Validator(self.schema)
         self.known = known_fields(self.schema)
         self._properties: Mapping[str, Any] = self.schema.get("properties", {})
+        self._full: Any = None
         try:
             self._fast: Callable[[Any], bool] | None = compile_fast_check(self.schema)
         except UnsupportedSchema:
             self._fast = None  # correct, only slower
 
+    @property
+    def validator(self) -> Any:
+        """jsonschema's Draft202012Validator for the schema (checked to be a valid schema)."""
+        if self._full is None:
+            from jsonschema import Draft202012Validator
+
+            Draft202012Validator.check_schema(self.schema)
+            self._full = Draft202012Validator(self.schema)
+        return self._full
+
     def is_valid(self, value: Any) -> bool:
         """The schema's verdict (no warnings): the fast test when it compiled, else jsonschema."""
         if self._fast is not None:
             return self._fast(value)
-        return bool(self._validator.is_valid(value))
+        return bool(self.validator.is_valid(value))
 
     def schema_errors(self, value: Any) -> list[Finding]:
         """Every schema violation as a finding, from jsonschema's own errors."""
         findings: dict[str, Finding] = {}
-        for error in sorted(self._validator.iter_errors(value), key=lambda e: list(e.path)):
+        for error in sorted(self.validator.iter_errors(value), key=lambda e: list(e.path)):
             finding = self._finding(error, value)
             # '' breaks both minLength and the pattern: one problem, reported once
             findings.setdefault(finding.kind, finding)

@@ -286,16 +286,18 @@ class ConfluentEventWriter(_Client):
             else:
                 self._results[index] = Delivery(record.partition(), record.offset())
 
-        kwargs: dict[str, Any] = {"on_delivery": delivered}
-        if message.key is not None:
-            kwargs["key"] = message.key
-        if message.headers:
-            kwargs["headers"] = list(message.headers)
-        if message.partition is not None:
-            kwargs["partition"] = message.partition
+        partition = -1 if message.partition is None else message.partition  # -1: partitioner
+        headers = list(message.headers) if message.headers else None
         while True:
             try:
-                self._client.produce(message.topic, message.value, **kwargs)
+                self._client.produce(
+                    message.topic,
+                    message.value,
+                    message.key,
+                    partition=partition,
+                    on_delivery=delivered,
+                    headers=headers,
+                )
                 break
             except BufferError:  # the local queue is full: let deliveries drain it
                 self._client.poll(0.05)
