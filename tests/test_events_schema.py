@@ -228,3 +228,33 @@ def test_event_type_rule() -> None:
     assert event_type_matches("user.created", "user.created")
     assert not event_type_matches("user.created.v2", "user.created")
     assert event_type_matches("anything", "*")
+
+
+def test_envelope_series_bytes_are_exactly_the_encoded_dict() -> None:
+    import uuid
+
+    from dreamscape_infra.events.envelope import EnvelopeSeries, uuid4_strings
+
+    fields: dict[str, Any] = {
+        "event_type": "user.created",
+        "source": "user-service",
+        "payload": {"userId": "user-123", "name": "Zoé", "n": [1, 2.5, None]},
+        "correlation_id": "c-1",
+        "metadata": {"ip": "1.2.3.4"},
+    }
+    ids = uuid4_strings(200)
+    assert len(set(ids)) == 200
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+    series = EnvelopeSeries(**fields)
+    checker = EnvelopeChecker()
+    for event_id in ids[:50]:
+        event, value = series.make(event_id)
+        assert value == encode_event(event)
+        assert event["eventId"] == event_id
+        assert list(event)[:2] == ["eventId", "eventType"]
+        assert checker.check(event) == []
+    # The marks inside the payload: the splice is not trusted, every event is encoded.
+    tricky = EnvelopeSeries(**{**fields, "payload": {"x": "1970-01-01T00:00:00.000Z"}})
+    event, value = tricky.make(ids[0])
+    assert value == encode_event(event)
+    assert json.loads(value)["payload"] == {"x": "1970-01-01T00:00:00.000Z"}

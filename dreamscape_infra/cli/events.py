@@ -23,6 +23,7 @@ from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, ge
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, UsageError
 
 if TYPE_CHECKING:
+    from dreamscape_infra.events.declared import Declared
     from dreamscape_infra.events.model import EventReader, EventWriter, Partition
     from dreamscape_infra.events.position import Position, ReadPlan
     from dreamscape_infra.tables import TableData
@@ -58,33 +59,12 @@ MAX_MESSAGES: Any = typer.Option(
 # --- shared reading ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Declared:
-    """What topics.yaml says about topics, or nothing when there is no topics file."""
-
-    names: tuple[str, ...]
-    prefix: str
-    event_types: dict[str, str | None]
-
-    def expected_type(self, topic: str) -> str | None:
-        from dreamscape_infra.events.envelope import expected_event_type
-
-        return expected_event_type(topic, self.prefix, self.event_types)
-
-
-def _declared(state: AppState, required: bool) -> _Declared:
+def _declared(state: AppState, required: bool) -> Declared:
     """topics.yaml's topics. Reading commands work without the file (nothing is declared, the
     prefix is dreamscape.); produce needs it unless --allow-undeclared."""
-    from dreamscape_infra.topics.desired import load_desired
+    from dreamscape_infra.events.declared import read_declared
 
-    if not required and not Path(state.topics_file).exists():
-        return _Declared((), "dreamscape.", {})
-    desired = load_desired(state.topics_file, state.env.get("DREAMSCAPE_ENV") or None)
-    return _Declared(
-        tuple(t.name for t in desired.topics),
-        desired.prefix,
-        {t.name: t.event_type for t in desired.topics},
-    )
+    return read_declared(state.topics_file, required=required)
 
 
 def _reader(state: AppState) -> EventReader:
@@ -113,7 +93,7 @@ class _Scan:
 
 def _prepare_scan(
     reader: EventReader,
-    declared: _Declared,
+    declared: Declared,
     patterns: Sequence[str],
     position: Position,
     partition: int | None,
@@ -619,7 +599,7 @@ def _replay_records(spec: str, topic: str) -> list[Any]:
 
 
 def _envelopes(
-    declared: _Declared,
+    declared: Declared,
     topic: str,
     *,
     event_type: str | None,
@@ -637,10 +617,10 @@ def _envelopes(
     so a bad option is a UsageError (exit 2) before anything is sent. `event_ids` fills up as
     the iterator is consumed."""
     from dreamscape_infra.events.envelope import (
-        build_envelope,
-        encode_event,
+        EnvelopeSeries,
         event_type_matches,
         parse_json_argument,
+        uuid4_strings,
     )
     from dreamscape_infra.events.model import Outgoing
     from dreamscape_infra.events.schema import EnvelopeChecker
@@ -664,24 +644,27 @@ def _envelopes(
         mwhat = "--metadata" if not metadata_spec.startswith("@") else f"--metadata {metadata_spec}"
         meta = parse_json_argument(_read_source(metadata_spec, "--metadata"), mwhat)
     checker = EnvelopeChecker()
+    series = EnvelopeSeries(
+        event_type=event_type,
+        source=source,
+        payload=body,
+        version=version,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        metadata=meta,
+    )
+    ids = iter(uuid4_strings(count))
 
     def make() -> tuple[Outgoing, str]:
-        event = build_envelope(
-            event_type=event_type,
-            source=source,
-            payload=body,
-            version=version,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            metadata=meta,
-        )
+        event_id = next(ids)
+        event, value = series.make(event_id)
         if not checker.is_valid(event):
             problems = checker.schema_errors(event)
             raise UsageError(
                 "the event would not be a valid BaseEvent: "
                 + "; ".join(p.message for p in problems)
             )
-        return Outgoing(topic, encode_event(event), key, headers), event["eventId"]
+        return Outgoing(topic, value, key, headers), event_id
 
     first, first_id = make()  # a problem shows before any connection is made
     event_ids: list[str | None] = [first_id]
