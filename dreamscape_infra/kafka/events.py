@@ -205,7 +205,16 @@ class ConfluentEventReader(_Client):
     def poll(self, max_messages: int, timeout_s: float) -> Batch:
         from confluent_kafka import KafkaError
 
-        records = self._client.consume(num_messages=max_messages, timeout=timeout_s)
+        # consume(n, timeout) waits out the whole timeout unless n records arrive, which would
+        # delay every short read; so take what is queued, else block for the first record only.
+        records = self._client.consume(num_messages=max_messages, timeout=0)
+        if not records:
+            first = self._client.poll(timeout_s)
+            if first is None:
+                return Batch(())
+            records = [first]
+            if max_messages > 1:
+                records.extend(self._client.consume(num_messages=max_messages - 1, timeout=0))
         messages: list[Message] = []
         ends: list[tuple[Partition, int]] = []
         append = messages.append
