@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -510,38 +510,37 @@ def produce(
     headers = _parse_headers(header)
     key_bytes = key.encode("utf-8") if key is not None else None
 
-    records: Iterable[Outgoing]
-    event_ids: list[str | None]
-    replayed: list[Outgoing] = []
-    if from_file is not None:
-        records = replayed = _replay_records(from_file, topic)
-        event_ids = [_event_id_of(r.value) for r in replayed]
-        mode = "replay"
-    elif raw is not None:
-        records = [Outgoing(topic, raw.encode("utf-8"), key_bytes, headers)] * count
-        event_ids = [None] * count
-        mode = "raw"
-    else:
-        records, event_ids = _envelopes(
-            declared,
-            topic,
-            event_type=event_type,
-            source=source,
-            payload_spec=payload or "",
-            metadata_spec=metadata,
-            version=version,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            key=key_bytes,
-            headers=headers,
-            count=count,
-        )
-        mode = "event"
-
-    # librdkafka connects in its own threads: the envelopes are built and sent as they come,
-    # so building overlaps with delivering.
+    # librdkafka connects in its own threads from here on; the records are read or built
+    # meanwhile, so that the connection is (nearly) ready when they are.
     writer = _writer(state)
     try:
+        records: list[Outgoing]
+        event_ids: list[str | None]
+        if from_file is not None:
+            records = _replay_records(from_file, topic)
+            event_ids = [_event_id_of(r.value) for r in records]
+            mode = "replay"
+        elif raw is not None:
+            records = [Outgoing(topic, raw.encode("utf-8"), key_bytes, headers)] * count
+            event_ids = [None] * count
+            mode = "raw"
+        else:
+            built, event_ids = _envelopes(
+                declared,
+                topic,
+                event_type=event_type,
+                source=source,
+                payload_spec=payload or "",
+                metadata_spec=metadata,
+                version=version,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                key=key_bytes,
+                headers=headers,
+                count=count,
+            )
+            records = list(built)
+            mode = "event"
         existing = writer.topics()
         if topic not in existing:
             raise EnvironmentFailure(
@@ -549,7 +548,7 @@ def produce(
                 hint="create it with `dreamscape-infra topics sync`",
             )
         partitions = existing[topic]
-        for index, record in enumerate(replayed):
+        for index, record in enumerate(records):
             if record.partition is not None and record.partition >= partitions:
                 raise UsageError(
                     f"{from_file or 'record'}: line {index + 1}: partition {record.partition} "
