@@ -461,3 +461,19 @@ def test_help_has_examples() -> None:
         result = runner.invoke(app, ["events", command, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0
         assert "Example: dreamscape-infra events" in result.stdout
+
+
+def test_tail_on_a_terminal_is_one_aligned_table(tmp_path: Path) -> None:
+    reader = populated()
+    reader.batch_limit = 1  # four batches
+    state = AppState(environ={}, event_reader_factory=lambda s: reader, plain_tables=False)
+    result = runner.invoke(
+        app,
+        ["--topics-file", str(topics_file(tmp_path)), "events", "tail", UC, "--from-beginning"],
+        obj=state,
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0
+    assert result.stdout.count("correlationId") == 1  # one header for all batches
+    widths = {len(line) for line in result.stdout.splitlines()[1:] if "│" in line}
+    assert len(widths) == 1  # every row has the same width: the columns line up

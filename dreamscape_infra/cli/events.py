@@ -168,17 +168,36 @@ def _plain(state: AppState) -> bool:
 
 
 class _TableStream:
-    """Rows as they arrive: the first chunk with the title and header, later chunks without,
-    so a pipe gets one header line and a terminal sees rows as soon as they are read."""
+    """Rows as they arrive. Through a pipe: the title and header once, then one line per row as
+    it is read. On a terminal, a bounded read's rows are gathered into one table (in chunks of
+    TERMINAL_CHUNK rows) so the columns line up; with --follow each batch prints at once."""
 
-    def __init__(self, state: AppState, title: str, many_topics: bool) -> None:
+    TERMINAL_CHUNK = 500
+
+    def __init__(self, state: AppState, title: str, many_topics: bool, follow: bool) -> None:
         self._state = state
         self._title = title
         self._many = many_topics
         self._plain = _plain(state)
+        self._gather = not self._plain and not follow
+        self._pending: list[tuple[str, ...]] = []
         self._first = True
+        self.rows = 0
 
     def write(self, rows: Sequence[tuple[str, ...]]) -> None:
+        self.rows += len(rows)
+        if self._gather:
+            self._pending.extend(rows)
+            if len(self._pending) >= self.TERMINAL_CHUNK:
+                self.flush()
+            return
+        self._print(rows)
+
+    def flush(self) -> None:
+        rows, self._pending = self._pending, []
+        self._print(rows)
+
+    def _print(self, rows: Sequence[tuple[str, ...]]) -> None:
         from dreamscape_infra.events.render import tail_table
 
         if not rows:
@@ -200,7 +219,7 @@ class _TableStream:
 
     @property
     def empty(self) -> bool:
-        return self._first
+        return self.rows == 0
 
 
 @contextlib.contextmanager
@@ -270,7 +289,7 @@ def tail(
         scan = _prepare_scan(reader, declared, topics, position, partition)
         many = len(scan.topics) > 1
         title = f"{', '.join(scan.topics)} ({position.describe()})"
-        table = _TableStream(state, title, many)
+        table = _TableStream(state, title, many, follow)
         progress_on = not json_mode and not follow and state.err_console().is_terminal
         progress_on = progress_on and not sys.stdout.isatty()
         write = sys.stdout.write
@@ -311,6 +330,11 @@ def tail(
         except BrokenPipeError:
             _stdout_gone()
             return
+    try:
+        table.flush()
+    except BrokenPipeError:
+        _stdout_gone()
+        return
     if json_mode:
         return
     err = state.err_console()
