@@ -537,6 +537,7 @@ def produce(
     # librdkafka connects in its own threads from here on; the records are read or built
     # meanwhile, so that the connection is (nearly) ready when they are.
     writer = _writer(state)
+    started = time.perf_counter()
     try:
         records: list[Outgoing]
         event_ids: list[str | None]
@@ -582,11 +583,12 @@ def produce(
         for record in records:
             send(record)
         deliveries = writer.flush(60.0)
+        elapsed = time.perf_counter() - started
     finally:
         with contextlib.suppress(Exception):
             writer.close()
     if json_mode:
-        state.print_json(produce_json(topic, deliveries, event_ids, mode))
+        state.print_json(produce_json(topic, deliveries, event_ids, mode, elapsed))
     else:
         out = state.out_console()
         for line in produce_lines(topic, deliveries, event_ids):

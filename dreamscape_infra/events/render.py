@@ -156,9 +156,14 @@ def validation_summary(tally: ValidationTally) -> str:
 
 
 def produce_json(
-    topic: str, deliveries: Sequence[Delivery], event_ids: Sequence[str | None], mode: str
+    topic: str,
+    deliveries: Sequence[Delivery],
+    event_ids: Sequence[str | None],
+    mode: str,
+    elapsed_s: float | None = None,
 ) -> dict[str, Any]:
-    """`events produce -o json`: where every record went (documented in docs/json-output.md)."""
+    """`events produce -o json`: where every record went (documented in docs/json-output.md).
+    `elapsed_s`: from the producer's creation to the last delivery."""
     partitions: dict[int, dict[str, int]] = {}
     for d in deliveries:
         if d.ok:
@@ -174,6 +179,7 @@ def produce_json(
         "count": len(deliveries),
         "delivered": sum(1 for d in deliveries if d.ok),
         "failed": sum(1 for d in deliveries if not d.ok),
+        "elapsed_s": None if elapsed_s is None else round(elapsed_s, 4),
         "partitions": {str(p): v for p, v in sorted(partitions.items())},
         "events": [
             {"partition": d.partition, "offset": d.offset, "eventId": event_id, "error": d.error}
