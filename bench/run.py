@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("sync_bench", "local_startup", "groups_bench", "health_bench")
+BENCHMARKS = ("sync_bench", "local_startup", "groups_bench", "health_bench", "events_bench")
 
 
 def main() -> int:

@@ -86,6 +86,7 @@ class CheckFailed(InfraError):
 
 class UsageError(InfraError):
     """Bad input on the command line that only the cluster or topics.yaml can reveal: an
-    unknown group or topic, an unparsable date, a negative offset."""
+    unknown group or topic, invalid JSON in an argument, an unparsable date or --since, a
+    negative offset. One line, exit 2, like Typer's own usage errors."""
 
     exit_code = ExitCode.USAGE

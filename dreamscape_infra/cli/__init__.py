@@ -125,16 +125,24 @@ def _root(
 
 
 def _register() -> None:
-    from dreamscape_infra.cli import acls, config_cmd, groups, runtime_cmd, stack, topics
+    from dreamscape_infra.cli import (
+        acls,
+        config_cmd,
+        events,
+        groups,
+        health,
+        runtime_cmd,
+        stack,
+        topics,
+    )
 
     config_cmd.register(app)
     stack.register(app)
-    from dreamscape_infra.cli import health
-
     health.register(app)
+    runtime_cmd.register(app)
     app.add_typer(topics.app, name="topics")
     app.add_typer(groups.app, name="groups")
-    runtime_cmd.register(app)
+    app.add_typer(events.app, name="events")
     app.add_typer(acls.app, name="acls")
 
 

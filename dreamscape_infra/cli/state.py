@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from dreamscape_infra.acls.model import AclAdmin
+    from dreamscape_infra.events.model import EventReader, EventWriter
     from dreamscape_infra.groups.client import GroupsClient
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
@@ -49,6 +50,8 @@ class AppState:
     # `runtime fetch`: Maven (runtime.fetch.Maven) for an environment; tests give a fake
     maven_factory: Callable[[Mapping[str, str]], Maven] | None = None
     acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
+    event_reader_factory: Callable[[ConnectionSettings], EventReader] | None = None
+    event_writer_factory: Callable[[ConnectionSettings], EventWriter] | None = None
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None

@@ -69,6 +69,15 @@ class TopicModel(_Strict):
     )
     owner: str | None = Field(None, description="Overrides the domain's owner.")
     description: str | None = None
+    event_type: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The eventType its messages carry, checked by `events validate`; a glob such as "
+            "'payment.*', or '*' for any. Default: the name without the prefix "
+            "(dreamscape.user.created carries user.created)."
+        ),
+    )
 
 
 class TopicOverrideModel(_Strict):
@@ -191,6 +200,7 @@ class TopicSpec:
     owner: str
     keyed: bool = False
     description: str | None = None
+    event_type: str | None = None  # topics.yaml's `event_type`; None: the default rule
 
     @property
     def compacted(self) -> bool:
@@ -568,6 +578,7 @@ def _resolve(
             owner=owner,
             keyed=topic.keyed,
             description=topic.description,
+            event_type=topic.event_type,
         )
         specs.append(spec)
     return tuple(sorted(specs, key=lambda s: s.name))

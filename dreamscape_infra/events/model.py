@@ -1,0 +1,124 @@
+"""Messages as plain values, and the two small Protocols the events capability reads and writes
+Kafka through.
+
+Pure: no confluent_kafka here. `dreamscape_infra.kafka.events` implements `EventReader` (by
+partition assignment, never through a consumer group) and `EventWriter` (idempotent, acks=all)
+against a real cluster; tests implement them with fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+Partition = tuple[str, int]  # (topic, partition id)
+Header = tuple[str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One record as read from a partition, bytes untouched."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one poll returned: messages, and the partitions that reached the end of their log
+    (with the next offset there), so a bounded read knows when to stop on an idle topic."""
+
+    messages: Sequence[Message]
+    ends: tuple[tuple[Partition, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Watermarks:
+    """The first offset still in a partition's log and the offset the next record will get."""
+
+    low: int
+    high: int
+
+
+class EventReader(Protocol):
+    """Reads partitions by assignment. Implementations never join, create or commit to a
+    consumer group, so they cannot move a service's offsets."""
+
+    def topics(self) -> dict[str, int]:
+        """Every topic of the cluster with its partition count. Raises EnvironmentFailure when
+        no broker answers (within seconds)."""
+        ...
+
+    def watermarks(self, partitions: Sequence[Partition]) -> dict[Partition, Watermarks]:
+        """Low and high watermarks of each partition, in as few requests as possible."""
+        ...
+
+    def offsets_for_time(
+        self, partitions: Sequence[Partition], timestamp_ms: int
+    ) -> dict[Partition, int | None]:
+        """The first offset whose timestamp is >= timestamp_ms; None when there is none."""
+        ...
+
+    def assign(self, starts: Mapping[Partition, int]) -> None:
+        """Start reading each partition at its absolute offset."""
+        ...
+
+    def poll(self, max_messages: int, timeout_s: float) -> Batch:
+        """Up to max_messages, waiting at most timeout_s for the first one."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record to produce. `partition` None lets the partitioner choose (by key)."""
+
+    topic: str
+    value: bytes | None
+    key: bytes | None = None
+    headers: tuple[Header, ...] = ()
+    partition: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The broker's answer for one record: where it was written, or why not."""
+
+    partition: int
+    offset: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class EventWriter(Protocol):
+    """Produces with idempotence and acks=all."""
+
+    def topics(self) -> dict[str, int]:
+        """Every topic of the cluster with its partition count; EnvironmentFailure when no
+        broker answers (within seconds)."""
+        ...
+
+    def send(self, message: Outgoing) -> None:
+        """Queue one record; its Delivery comes back from flush(), in send order."""
+        ...
+
+    def flush(self, timeout_s: float) -> list[Delivery]:
+        """Wait for every queued record; one Delivery per send(), in order."""
+        ...
+
+    def effective_config(self) -> dict[str, str]:
+        """The producer settings that decide durability (enable.idempotence, acks, ...), as
+        the client reports them, without any secret."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,214 @@
+"""Events as tables and JSON documents. Returns values; never prints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from dreamscape_infra.events.decode import Decoded, decode_bytes, iso_ms
+from dreamscape_infra.events.model import Delivery, Message
+from dreamscape_infra.events.validate import ValidationTally
+from dreamscape_infra.tables import TableData
+
+TAIL_COLUMNS = (
+    "partition",
+    "offset",
+    "timestamp",
+    "key",
+    "eventType",
+    "source",
+    "correlationId",
+    "payload",
+)
+PREVIEW = 60
+
+
+def _preview(text: str, limit: int = PREVIEW) -> str:
+    # A preview, not a name: the full value is one `--output json` away.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _field(event: Any, name: str) -> str | None:
+    value = event.get(name) if isinstance(event, dict) else None
+    return value if isinstance(value, str) else None if value is None else json.dumps(value)
+
+
+def tail_row(message: Message, decoded: Decoded, *, many_topics: bool) -> tuple[str, ...]:
+    """One table row. With several topics, the partition column reads `topic[partition]`."""
+    key, key_encoding = decode_bytes(message.key)
+    key_cell = "-" if key is None else (key if key_encoding == "text" else f"(base64) {key}")
+    event = decoded.event
+    if event is not None:
+        payload = event.get("payload")
+        preview = _preview(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    elif decoded.encoding == "json":
+        preview = "(JSON, not an object) " + _preview(json.dumps(decoded.data, ensure_ascii=False))
+    elif decoded.encoding == "text":
+        preview = "(not JSON) " + _preview(str(decoded.data))
+    elif decoded.encoding == "base64":
+        preview = "(not UTF-8, base64) " + _preview(str(decoded.data))
+    else:
+        preview = "(null)"
+    where = f"{message.topic}[{message.partition}]" if many_topics else str(message.partition)
+    return (
+        where,
+        str(message.offset),
+        iso_ms(message.timestamp_ms) or "-",
+        key_cell,
+        _field(event, "eventType") or "-",
+        _field(event, "source") or "-",
+        _field(event, "correlationId") or "-",
+        preview,
+    )
+
+
+def tail_table(
+    rows: Sequence[tuple[str, ...]], title: str | None, *, many_topics: bool
+) -> TableData:
+    columns = ("topic[partition]", *TAIL_COLUMNS[1:]) if many_topics else TAIL_COLUMNS
+    return TableData.build(title, columns, rows)
+
+
+def validation_json(
+    tally: ValidationTally, topics: Sequence[str], position: str, left: Sequence[str]
+) -> dict[str, Any]:
+    """`events validate -o json` (documented in docs/json-output.md)."""
+    return {
+        "kind": "event-validation",
+        "version": 1,
+        "valid": not tally.failed,
+        "position": position,
+        "topics": [
+            {
+                "name": topic,
+                "messages": tally.per_topic.get(topic, [0, 0])[0],
+                "invalid": tally.per_topic.get(topic, [0, 0])[1],
+            }
+            for topic in topics
+        ],
+        "summary": {
+            "messages": tally.messages,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+            "with_warnings": tally.warned,
+        },
+        "problems": [
+            {
+                "kind": p.kind,
+                "severity": p.severity,
+                "count": p.count,
+                "examples": [
+                    {
+                        "topic": e.topic,
+                        "partition": e.partition,
+                        "offset": e.offset,
+                        "message": e.message,
+                    }
+                    for e in p.examples
+                ],
+            }
+            for p in tally.sorted_problems()
+        ],
+        "unfinished_partitions": list(left),
+    }
+
+
+def validation_tables(tally: ValidationTally, topics: Sequence[str]) -> list[TableData]:
+    """A per-topic count table, then the problems with their first examples."""
+    per_topic = TableData.build(
+        "Messages checked",
+        ("topic", "messages", "invalid"),
+        [(t, tally.per_topic.get(t, [0, 0])[0], tally.per_topic.get(t, [0, 0])[1]) for t in topics],
+    )
+    problems = tally.sorted_problems()
+    if not problems:
+        return [per_topic]
+    rows = []
+    for problem in problems:
+        for index, example in enumerate(problem.examples):
+            first = index == 0
+            rows.append(
+                (
+                    problem.kind if first else "",
+                    problem.severity if first else "",
+                    str(problem.count) if first else "",
+                    f"{example.topic}[{example.partition}]@{example.offset}",
+                    example.message,
+                )
+            )
+    return [
+        per_topic,
+        TableData.build(
+            "Problems (first examples: topic[partition]@offset)",
+            ("problem", "severity", "count", "where", "detail"),
+            rows,
+        ),
+    ]
+
+
+def validation_summary(tally: ValidationTally) -> str:
+    verdict = "FAILED" if tally.failed else "OK"
+    return (
+        f"{verdict}: {tally.messages} message(s) checked, {tally.valid} valid, "
+        f"{tally.invalid} invalid, {tally.warned} with warnings"
+    )
+
+
+def produce_json(
+    topic: str,
+    deliveries: Sequence[Delivery],
+    event_ids: Sequence[str | None],
+    mode: str,
+    elapsed_s: float | None = None,
+) -> dict[str, Any]:
+    """`events produce -o json`: where every record went (documented in docs/json-output.md).
+    `elapsed_s`: from the producer's creation to the last delivery."""
+    partitions: dict[int, dict[str, int]] = {}
+    for d in deliveries:
+        if d.ok:
+            entry = partitions.setdefault(d.partition, {"count": 0, "first": d.offset})
+            entry["count"] += 1
+            entry["first"] = min(entry["first"], d.offset)
+            entry["last"] = max(entry.get("last", d.offset), d.offset)
+    return {
+        "kind": "produce",
+        "version": 1,
+        "topic": topic,
+        "mode": mode,
+        "count": len(deliveries),
+        "delivered": sum(1 for d in deliveries if d.ok),
+        "failed": sum(1 for d in deliveries if not d.ok),
+        "elapsed_s": None if elapsed_s is None else round(elapsed_s, 4),
+        "partitions": {str(p): v for p, v in sorted(partitions.items())},
+        "events": [
+            {"partition": d.partition, "offset": d.offset, "eventId": event_id, "error": d.error}
+            for d, event_id in zip(deliveries, event_ids, strict=False)
+        ],
+    }
+
+
+def produce_lines(
+    topic: str, deliveries: Sequence[Delivery], event_ids: Sequence[str | None]
+) -> list[str]:
+    """People's view: one line per record up to 10 records, else a per-partition summary."""
+    ok = [d for d in deliveries if d.ok]
+    if len(deliveries) <= 10:
+        lines = []
+        for d, event_id in zip(deliveries, event_ids, strict=False):
+            what = f" eventId {event_id}" if event_id else ""
+            if d.ok:
+                lines.append(f"produced to {topic} partition {d.partition} offset {d.offset}{what}")
+            else:
+                lines.append(f"FAILED to produce to {topic}{what}: {d.error}")
+        return lines
+    lines = [f"produced {len(ok)} of {len(deliveries)} record(s) to {topic}"]
+    by_partition: dict[int, list[int]] = {}
+    for d in ok:
+        by_partition.setdefault(d.partition, []).append(d.offset)
+    for partition, offsets in sorted(by_partition.items()):
+        lines.append(
+            f"  partition {partition}: {len(offsets)} record(s), offsets "
+            f"{min(offsets)}-{max(offsets)}"
+        )
+    return lines

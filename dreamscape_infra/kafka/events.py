@@ -1,0 +1,332 @@
+"""`ConfluentEventReader` and `ConfluentEventWriter`: the events capability's Protocols
+(`dreamscape_infra.events.model`) over confluent_kafka's Consumer and Producer.
+
+The reader reads by **assignment**: it never calls subscribe(), never commits (auto commit and
+offset store are off), so it never joins, creates or moves a consumer group. librdkafka insists
+on a group.id for any Consumer; it is set to a fixed name that is never joined nor committed to
+(a test lists the groups before and after to prove none appears).
+
+The writer is idempotent with acks=all, so retries can neither lose nor duplicate a record.
+Nothing confluent_kafka leaves this module: messages become `Message` values.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dreamscape_infra.errors import EnvironmentFailure
+from dreamscape_infra.events.model import (
+    Batch,
+    Delivery,
+    Message,
+    Outgoing,
+    Partition,
+    Watermarks,
+)
+
+if TYPE_CHECKING:
+    from dreamscape_infra.settings import ConnectionSettings
+
+_log = logging.getLogger("dreamscape_infra.kafka")
+_log.addHandler(logging.NullHandler())
+
+# librdkafka requires a group.id even for assign()-only consumers; we never join or commit it.
+READER_GROUP_ID = "dreamscape-infra-events-reader-never-joined"
+# Librdkafka's special ListOffsets timestamps: the log's end and its start.
+_LATEST, _EARLIEST = -1, -2
+# The producer settings that decide durability, reported by effective_config().
+DURABILITY_KEYS = (
+    "enable.idempotence",
+    "acks",
+    "max.in.flight.requests.per.connection",
+    "retries",
+    "message.timeout.ms",
+    "linger.ms",
+)
+
+
+def _safe(exc: BaseException) -> str:
+    """The broker's message only, never a repr that could carry client config."""
+    args = getattr(exc, "args", ())
+    if args and hasattr(args[0], "str"):
+        return str(args[0].str())
+    return exc.__class__.__name__
+
+
+class _Client:
+    """What the reader and writer share: fast failure when no broker answers, and metadata."""
+
+    _client: Any
+
+    def __init__(self, settings: ConnectionSettings, timeout_s: float) -> None:
+        self._brokers = settings.bootstrap_servers
+        self._timeout = timeout_s
+        self._errors: list[tuple[str, str]] = []
+
+    def _base_config(self, settings: ConnectionSettings) -> dict[str, Any]:
+        config = settings.client_config()
+        config.update(
+            {
+                "error_cb": self._on_error,
+                "logger": _log,
+                "client.id": "dreamscape-infra-events",
+                "socket.connection.setup.timeout.ms": int(self._timeout * 1000),
+            }
+        )
+        return config
+
+    def _on_error(self, error: Any) -> None:
+        self._errors.append((str(error.name()), str(error.str())))
+
+    def _refused(self) -> EnvironmentFailure | None:
+        for name, text in self._errors:
+            if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
+                return EnvironmentFailure(
+                    f"Kafka refused authentication at {self._brokers}: {text}",
+                    hint="check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM",
+                )
+            if "SSL" in text or "ssl" in text:
+                return EnvironmentFailure(
+                    f"TLS handshake with Kafka at {self._brokers} failed: {text}",
+                    hint="check KAFKA_SSL and KAFKA_SSL_CA_LOCATION",
+                )
+            if name == "_ALL_BROKERS_DOWN":
+                return EnvironmentFailure(
+                    f"Kafka is not reachable at {self._brokers} (every broker refused or "
+                    "dropped the connection)",
+                    hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
+                )
+        return None
+
+    def _serve_errors(self) -> None:
+        """Run queued error callbacks (librdkafka serves them only when polled)."""
+        self._client.poll(0)
+
+    def topics(self) -> dict[str, int]:
+        from confluent_kafka import KafkaException
+
+        deadline = time.monotonic() + self._timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                metadata = self._client.list_topics(timeout=max(min(1.0, remaining), 0.05))
+                break
+            except KafkaException:
+                self._serve_errors()
+                refused = self._refused()
+                if refused is not None:
+                    raise refused from None
+                if time.monotonic() >= deadline:
+                    raise EnvironmentFailure(
+                        f"Kafka is not reachable at {self._brokers} (waited {self._timeout:g}s)",
+                        hint="check KAFKA_BROKERS, or start Kafka with `dreamscape-infra up`",
+                    ) from None
+        return {
+            name: len(meta.partitions)
+            for name, meta in metadata.topics.items()
+            if meta.error is None or meta.partitions
+        }
+
+
+class ConfluentEventReader(_Client):
+    """EventReader over a confluent_kafka Consumer used only with assign()."""
+
+    def __init__(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> None:
+        from confluent_kafka import Consumer
+
+        super().__init__(settings, timeout_s)
+        config = self._base_config(settings)
+        config.update(
+            {
+                "group.id": READER_GROUP_ID,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 100,
+                "queued.max.messages.kbytes": 65536,
+            }
+        )
+        try:
+            self._client = Consumer(config)
+        except Exception as exc:  # KafkaException for an invalid client config
+            raise EnvironmentFailure(
+                f"cannot create a Kafka consumer: {_safe(exc)}",
+                hint="check the KAFKA_* variables (`dreamscape-infra config`)",
+            ) from None
+        self._assigned = False
+        del config
+
+    def _serve_errors(self) -> None:
+        # Consumer.poll() would consume a record once partitions are assigned.
+        if not self._assigned:
+            self._client.poll(0)
+
+    def _list_offsets(self, partitions: Sequence[Partition], spec: int) -> dict[Partition, int]:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        if not partitions:
+            return {}
+        request = [TopicPartition(t, p, spec) for t, p in partitions]
+        try:
+            answer = self._client.offsets_for_times(request, timeout=self._timeout)
+        except KafkaException as exc:
+            raise EnvironmentFailure(
+                f"cannot read offsets at {self._brokers}: {_safe(exc)}"
+            ) from None
+        return {(tp.topic, tp.partition): int(tp.offset) for tp in answer}
+
+    def watermarks(self, partitions: Sequence[Partition]) -> dict[Partition, Watermarks]:
+        # One batched ListOffsets per leader for each end, not one request per partition.
+        lows = self._list_offsets(partitions, _EARLIEST)
+        highs = self._list_offsets(partitions, _LATEST)
+        marks: dict[Partition, Watermarks] = {}
+        for part in partitions:
+            high = max(highs.get(part, 0), 0)
+            low = min(max(lows.get(part, 0), 0), high)
+            marks[part] = Watermarks(low, high)
+        return marks
+
+    def offsets_for_time(
+        self, partitions: Sequence[Partition], timestamp_ms: int
+    ) -> dict[Partition, int | None]:
+        found = self._list_offsets(partitions, max(timestamp_ms, 0))
+        return {p: (o if o >= 0 else None) for p, o in found.items()}
+
+    def assign(self, starts: Mapping[Partition, int]) -> None:
+        from confluent_kafka import TopicPartition
+
+        self._client.assign([TopicPartition(t, p, o) for (t, p), o in starts.items()])
+        self._assigned = True
+
+    def poll(self, max_messages: int, timeout_s: float) -> Batch:
+        from confluent_kafka import KafkaError
+
+        # consume(n, timeout) waits out the whole timeout unless n records arrive, which would
+        # delay every short read; so take what is queued, else block for the first record only.
+        records = self._client.consume(num_messages=max_messages, timeout=0)
+        if not records:
+            first = self._client.poll(timeout_s)
+            if first is None:
+                return Batch(())
+            records = [first]
+            if max_messages > 1:
+                records.extend(self._client.consume(num_messages=max_messages - 1, timeout=0))
+        messages: list[Message] = []
+        ends: list[tuple[Partition, int]] = []
+        append = messages.append
+        for record in records:
+            error = record.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    ends.append(((record.topic(), record.partition()), record.offset()))
+                    continue
+                if error.fatal() or error.code() in (
+                    KafkaError.UNKNOWN_TOPIC_OR_PART,
+                    KafkaError._UNKNOWN_PARTITION,
+                    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                ):
+                    raise EnvironmentFailure(
+                        f"cannot read {record.topic()}: {error.str()}",
+                    )
+                _log.warning("kafka: %s", error.str())
+                continue
+            kind, stamp = record.timestamp()
+            append(
+                Message(
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    stamp if kind else None,
+                    record.key(),
+                    record.value(),
+                    tuple(record.headers() or ()),
+                )
+            )
+        return Batch(messages, tuple(ends))
+
+    def close(self) -> None:
+        # close() would leave a group; we never joined one, and unassign is all there is.
+        try:
+            self._client.unassign()
+        finally:
+            self._client.close()
+
+
+class ConfluentEventWriter(_Client):
+    """EventWriter over an idempotent confluent_kafka Producer with acks=all."""
+
+    def __init__(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> None:
+        from confluent_kafka import Producer
+
+        super().__init__(settings, timeout_s)
+        self.config: dict[str, Any] = {
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            # Fail a record after 30 s rather than librdkafka's 5 min default, so a broker
+            # that goes away mid-run is reported promptly.
+            "message.timeout.ms": 30_000,
+            "queue.buffering.max.messages": 200_000,
+        }
+        config = self._base_config(settings)
+        config.update(self.config)
+        try:
+            self._client = Producer(config)
+        except Exception as exc:
+            raise EnvironmentFailure(
+                f"cannot create a Kafka producer: {_safe(exc)}",
+                hint="check the KAFKA_* variables (`dreamscape-infra config`)",
+            ) from None
+        del config
+        self._results: list[Delivery | None] = []
+        self._sent = 0
+
+    def send(self, message: Outgoing) -> None:
+        index = len(self._results)
+        self._results.append(None)
+
+        def delivered(error: Any, record: Any) -> None:
+            if error is not None:
+                self._results[index] = Delivery(-1, -1, str(error.str()))
+            else:
+                self._results[index] = Delivery(record.partition(), record.offset())
+
+        partition = -1 if message.partition is None else message.partition  # -1: partitioner
+        headers = list(message.headers) if message.headers else None
+        while True:
+            try:
+                self._client.produce(
+                    message.topic,
+                    message.value,
+                    message.key,
+                    partition=partition,
+                    on_delivery=delivered,
+                    headers=headers,
+                )
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                self._client.poll(0.05)
+        self._sent += 1
+        if self._sent % 1000 == 0:
+            self._client.poll(0)
+
+    def flush(self, timeout_s: float) -> list[Delivery]:
+        self._client.flush(timeout_s)
+        results = [
+            r if r is not None else Delivery(-1, -1, f"not delivered within {timeout_s:g}s")
+            for r in self._results
+        ]
+        self._results = []
+        return results
+
+    def effective_config(self) -> dict[str, str]:
+        """The durability settings this producer was built with (librdkafka has no read-back;
+        these are the exact values handed to it). No connection or secret settings."""
+        return {k: str(v).lower() for k, v in self.config.items() if k in DURABILITY_KEYS}
+
+    def close(self) -> None:
+        self._client.flush(0)
