@@ -31,6 +31,10 @@ from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, for
 _KAFKA_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SEGMENT = r"[a-z][a-z0-9_-]*"
 MAX_TOPIC_NAME = 249
+# The one definition of the prune limits' defaults (PlanOptions and the CLI defer to these).
+DEFAULT_PRUNE_MAX_DELETES = 10
+DEFAULT_PRUNE_MIN_IDLE = "1h"
+DEFAULT_PRUNE_MIN_IDLE_MS = parse_duration_ms(DEFAULT_PRUNE_MIN_IDLE)
 
 
 class _Strict(BaseModel):
@@ -101,9 +105,11 @@ class SettingsModel(_Strict):
     strict_configs: bool = Field(
         False, description="Delete topic-level overrides that topics.yaml does not declare."
     )
-    prune_max_deletes: int = Field(10, ge=1, description="At most this many deletions per run.")
+    prune_max_deletes: int = Field(
+        DEFAULT_PRUNE_MAX_DELETES, ge=1, description="At most this many deletions per run."
+    )
     prune_min_idle: str | int = Field(
-        "1h",
+        DEFAULT_PRUNE_MIN_IDLE,
         description="--prune refuses topics with messages newer than this (e.g. 1h, 7d).",
     )
 
@@ -173,8 +179,8 @@ class DesiredState:
     environment: str | None
     environments: tuple[str, ...]
     strict_configs: bool = False
-    prune_max_deletes: int = 10
-    prune_min_idle_ms: int = 3_600_000
+    prune_max_deletes: int = DEFAULT_PRUNE_MAX_DELETES
+    prune_min_idle_ms: int = DEFAULT_PRUNE_MIN_IDLE_MS
     source: str = "topics.yaml"
     topic_index: Mapping[str, TopicSpec] = field(default_factory=dict, compare=False)
 
@@ -331,7 +337,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
             )
         env_cfgs[env_name] = (defaults_cfg, overrides)
 
-    min_idle_ms = 3_600_000
+    min_idle_ms = DEFAULT_PRUNE_MIN_IDLE_MS
     try:
         min_idle_ms = parse_duration_ms(str(model.settings.prune_min_idle))
         if min_idle_ms < 0:
