@@ -114,7 +114,7 @@ def run_cli(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProces
             "-m",
             "dreamscape_infra",
             "--topics-file",
-            str(ROOT / "topics.yaml"),
+            str(ROOT / "tests" / "fixtures" / "topics-small.yaml"),
             *args,
         ],
         env=env,

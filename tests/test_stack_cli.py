@@ -26,7 +26,7 @@ from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPICS = str(ROOT / "topics.yaml")
+TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
 runner = CliRunner()
 
 
@@ -118,7 +118,7 @@ def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
     assert "kafka: waiting for Kafka at 127.0.0.1:9092" in err  # progress, on stderr
     assert "note: a note" in err
     assert "Kafka is ready at 127.0.0.1:9092" in out
-    assert "topics.yaml:" in out
+    assert "topics.yaml: 7 change(s) applied" in out
     assert "change(s) applied" in out
     # synced against the started stack, not KAFKA_BROKERS
     assert [s.bootstrap_servers for s in harness.admin_settings] == ["127.0.0.1:9092"]
@@ -177,7 +177,7 @@ def test_up_docker_leaves_the_sync_to_topic_init_then_checks_from_the_host(
     assert code == ExitCode.ENVIRONMENT  # topic-init "ran" but the fake cluster has no topics
     assert harness.chosen == ["docker"]
     assert "runtime: docker" in err
-    assert "0 of 32 declared topics in sync" in out
+    assert "0 of 7 declared topics in sync" in out
     assert harness.admin.calls == ["snapshot"]  # a plan only: the host never syncs docker's
     harness.admin.calls.clear()
     code, _, _ = harness.invoke("up", "--runtime", "docker", "--no-sync")
@@ -290,7 +290,7 @@ def test_status_probes_the_broker_and_summarises_topics(harness: Harness) -> Non
     assert code == 0
     doc = json.loads(out)
     assert doc["broker"] == {"reachable": True, "brokers": 1, "controller": 0, "error": None}
-    assert doc["topics"] == {"declared": 32, "in_sync": 0, "pending": 32, "unfixable": 0}
+    assert doc["topics"] == {"declared": 7, "in_sync": 0, "pending": 7, "unfixable": 0}
     assert harness.admin.topics == {}  # a plan only, never a change
 
 
