@@ -55,7 +55,7 @@ def problems_of(path: Path, env: str | None = None) -> list[str]:
     return info.value.problems
 
 
-# --- a full topics file (the small fixture) ---------------------------------------------------------------------
+# --- a full topics file (the small fixture) -------------------------------------------------------
 
 
 def test_full_file_base() -> None:

@@ -278,6 +278,15 @@ def test_logs_prints_lines_to_stdout(harness: Harness) -> None:
     assert harness.runtime.calls == [("logs", "kafka", True, 5)]
 
 
+def test_logs_json_is_one_object_per_line(harness: Harness) -> None:
+    code, out, _ = harness.invoke("logs", "-r", "local", "-o", "json")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"line": "line 1"},
+        {"line": "line 2"},
+    ]
+
+
 @pytest.mark.parametrize("command", ["up", "down", "status", "logs"])
 def test_every_command_documents_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])

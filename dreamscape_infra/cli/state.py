@@ -78,8 +78,9 @@ class AppState:
         for item in items:
             if isinstance(item, TableData):
                 if plain:
-                    for line in item.plain_lines():
-                        out.print(line, markup=False, highlight=False, soft_wrap=True)
+                    # Straight to the file: rich would expand the tabs into spaces.
+                    out.file.write("".join(line + "\n" for line in item.plain_lines()))
+                    out.file.flush()
                 else:
                     out.print(item.to_rich())
             else:
