@@ -106,7 +106,9 @@ class ConfluentAdmin:
         self._client.poll(poll_s)
         if self._last_error is None:
             return None
+        # Taken, not peeked: an error explains one failure, not every later one of this client.
         name, text = self._last_error
+        self._last_error = None
         if "AUTHENTICATION" in name or "SASL" in text or "uthenticat" in text:
             return EnvironmentFailure(
                 f"Kafka refused authentication at {self._brokers}: {text}",
@@ -140,6 +142,7 @@ class ConfluentAdmin:
                 if refused is not None:
                     raise refused from None
                 if "_ALL_BROKERS_DOWN" in self._seen_errors:
+                    self._seen_errors.discard("_ALL_BROKERS_DOWN")  # reported once, like above
                     raise EnvironmentFailure(
                         f"Kafka is not reachable at {self._brokers} (every broker refused or "
                         "dropped the connection)",
