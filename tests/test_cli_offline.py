@@ -178,3 +178,34 @@ def test_error_output_shows_user_text_verbatim(tmp_path: Path) -> None:
     result = invoke("--topics-file", str(path), "topics", "validate")
     assert result.exit_code == 3
     assert "unknown key ':smile:'" in result.stderr
+
+
+SEGMENT_1000 = HEAD + "  - name: dreamscape.user.created\n    config:\n      segment.bytes: 1000\n"
+
+
+def test_segment_bytes_below_the_brokers_minimum_is_refused_located(tmp_path: Path) -> None:
+    # A Kafka 4.1 broker refuses segment.bytes < 1 MiB; a file that names no version must suit it.
+    path = write_topics(tmp_path, SEGMENT_1000)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 3
+    assert "topics.yaml:8: topics[0].config.segment.bytes: must be >= 1048576" in result.stderr
+
+
+def test_segment_bytes_1000_is_valid_for_a_3_9_cluster(tmp_path: Path) -> None:
+    path = write_topics(tmp_path, "settings: {kafka_version: '3.9'}\n" + SEGMENT_1000)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("3.9", "settings.kafka_version: input should be a valid string (got 3.9)"),
+        ("'3.8'", "settings.kafka_version: Kafka 3.8 is not supported"),
+    ],
+)
+def test_bad_kafka_version_is_located(tmp_path: Path, setting: str, message: str) -> None:
+    path = write_topics(tmp_path, f"settings:\n  kafka_version: {setting}\n" + HEAD + TWO_TOPICS)
+    result = invoke("--topics-file", str(path), "topics", "validate")
+    assert result.exit_code == 3
+    assert f"topics.yaml:2: {message}" in result.stderr

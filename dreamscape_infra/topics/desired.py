@@ -21,8 +21,10 @@ from dreamscape_infra.errors import ConfigError
 from dreamscape_infra.topics.configs import (
     TOPIC_CONFIGS,
     ConfigValueError,
+    KafkaVersion,
     normalize_config_value,
     parse_duration_ms,
+    parse_kafka_version,
 )
 from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, format_path, parse_yaml
 
@@ -107,6 +109,11 @@ class SettingsModel(_Strict):
     )
     prune_max_deletes: int = Field(
         DEFAULT_PRUNE_MAX_DELETES, ge=1, description="At most this many deletions per run."
+    )
+    kafka_version: str | None = Field(
+        None,
+        description="The Kafka version of the cluster this file targets, quoted (e.g. '3.9' or "
+        "'4.1'): configs are checked against it. Unset: valid on every supported version.",
     )
     prune_min_idle: str | int = Field(
         DEFAULT_PRUNE_MIN_IDLE,
@@ -199,6 +206,7 @@ class _Problems:
         self.source = source
         self.doc = doc
         self.items: list[str] = []
+        self.kafka_version: KafkaVersion | None = None  # what config values are checked against
 
     def add(self, path: Path, message: str) -> None:
         line = self.doc.line_of(path) if self.doc is not None else None
@@ -260,7 +268,7 @@ def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) 
             problems.add(path, f"unknown topic config '{key}'{_suggest(key, list(TOPIC_CONFIGS))}")
             continue
         try:
-            out[key] = normalize_config_value(key, value)
+            out[key] = normalize_config_value(key, value, problems.kafka_version)
         except ConfigValueError as exc:
             problems.add((*path, key), str(exc))
     return out
@@ -301,7 +309,8 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
     """Load topics.yaml and resolve it for `environment` (None: the base declarations).
 
     Guarantees: every TopicSpec has a valid, conventional, unique name in a declared domain,
-    partitions and RF >= 1, only known configs in Kafka's string form, and
+    partitions and RF >= 1, only known configs in Kafka's string form that the Kafka version
+    of `settings.kafka_version` accepts (unset: every supported version), and
     min.insync.replicas <= RF — in this and in every other declared environment.
     """
     model, doc = read_topics_file(path)
@@ -312,6 +321,11 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
             [f"--env/DREAMSCAPE_ENV: unknown environment '{environment}' (declared: {declared})"]
         )
     _check_names(model, problems)
+    if model.settings.kafka_version is not None:
+        try:
+            problems.kafka_version = parse_kafka_version(model.settings.kafka_version)
+        except ConfigValueError as exc:
+            problems.add(("settings", "kafka_version"), str(exc))
     base_cfg = _normalise_configs(model.defaults.config, ("defaults", "config"), problems)
     topic_cfgs = [
         _normalise_configs(t.config, ("topics", i, "config"), problems)
