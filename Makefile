@@ -20,7 +20,7 @@ test: install kafka-dist compose-bin  ## the whole test suite, real broker and r
 	$(PY) -m pytest
 
 test-unit:
-	$(PY) -m pytest -m "not kafka and not compose"
+	$(PY) -m pytest -m "not kafka and not compose and not slow"
 
 lint:
 	ruff check .

@@ -21,7 +21,7 @@ from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.runtime.dist import find_java, find_kafka
 from dreamscape_infra.settings import load_settings
-from tests.kafka_support import free_ports
+from tests.kafka_support import free_ports, skip_or_fail
 
 pytestmark = pytest.mark.kafka
 
@@ -33,7 +33,7 @@ USER, PASSWORD = "alice", "alice-s3cret-Pa55"
 def sasl_broker(kafka_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runtime = kafka_cluster.runtime
     if runtime is None:
-        pytest.skip("DREAMSCAPE_TEST_BROKERS points at an external cluster without SASL")
+        skip_or_fail("DREAMSCAPE_TEST_BROKERS points at an external cluster without SASL")
     java = find_java(os.environ)
     dist = find_kafka("zookeeper", os.environ)
     state = tmp_path_factory.mktemp("sasl-broker")

@@ -309,16 +309,3 @@ def test_shipped_topics_yaml_acceptance(kafka_kraft: Any, tmp_path: Path) -> Non
     assert [(a["topic"], a["key"], a["before"], a["after"]) for a in pending] == [
         ("dreamscape.auth.logout", "retention.ms", "604800000", "172800000")
     ]
-
-
-def test_unreachable_broker_is_one_line_within_bounded_time(tmp_path: Path) -> None:
-    path, _ = topics_file(tmp_path, SEED)
-    state = AppState(environ={"KAFKA_BROKERS": "127.0.0.1:1"}, interactive=False)
-    started = time.monotonic()
-    result = runner.invoke(app, ["--topics-file", str(path), "topics", "plan"], obj=state)
-    elapsed = time.monotonic() - started
-    assert result.exit_code == ExitCode.ENVIRONMENT
-    lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("error: Kafka is not reachable at 127.0.0.1:1")
-    assert "KAFKA_BROKERS" in lines[1]
-    assert elapsed < 5  # a refused connection fails fast; a silent host waits 10 s at most
