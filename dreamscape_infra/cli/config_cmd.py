@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from dreamscape_infra.cli.state import OUTPUT_OPTION, OutputFormat, get_state
 
@@ -15,16 +14,16 @@ def register(app: typer.Typer) -> None:
 
         Example: KAFKA_BROKERS=kafka:29092 dreamscape-infra config --output json
         """
+        from dreamscape_infra.tables import TableData
+
         state = get_state(ctx)
         settings = state.settings()
         view = settings.redacted()
         if state.output_format(output) is OutputFormat.json:
             state.print_json(view)
             return
-        table = Table(title="Kafka connection", show_header=True)
-        table.add_column("setting")
-        table.add_column("value")
-        for key, value in view.items():
-            shown = ",".join(value) if isinstance(value, list) else value
-            table.add_row(key, "-" if shown is None else str(shown))
-        state.out_console().print(table)
+        rows = (
+            (key, ",".join(value) if isinstance(value, list) else value)
+            for key, value in view.items()
+        )
+        state.print_tables(TableData.build("Kafka connection", ("setting", "value"), rows))

@@ -50,12 +50,14 @@ def validate(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) ->
     if state.output_format(output) is OutputFormat.json:
         state.print_json(doc)
         return
-    state.out_console().print(
-        f"{state.topics_file}: valid — {doc['topics']} topics in {doc['domains']} domains, "
-        f"{doc['consumer_groups']} consumer groups; environments: "
-        f"{', '.join(desired.environments) or 'none'}",
-        markup=False,
-        highlight=False,
+    from dreamscape_infra.tables import Line
+
+    state.print_tables(
+        Line(
+            f"{state.topics_file}: valid — {doc['topics']} topics in {doc['domains']} domains, "
+            f"{doc['consumer_groups']} consumer groups; environments: "
+            f"{', '.join(desired.environments) or 'none'}"
+        )
     )
 
 
@@ -199,7 +201,7 @@ def sync_cmd(
     from dreamscape_infra.topics.apply import apply_plan
     from dreamscape_infra.topics.plan import block_unconfirmed
     from dreamscape_infra.topics.reconcile import make_plan, observe
-    from dreamscape_infra.topics.render import render_plan, render_report_summary, report_json
+    from dreamscape_infra.topics.render import render_plan, report_json, report_summary_line
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -240,7 +242,7 @@ def sync_cmd(
     if json_mode:
         state.print_json(report_json(plan, report))
     else:
-        state.print_tables(*render_plan(plan, report), render_report_summary(report))
+        state.print_tables(*render_plan(plan, report), report_summary_line(report))
     code = report.exit_code()
     if code == ExitCode.ENVIRONMENT:
         failed = ", ".join(sorted({r.action.topic for r in report.errors}))
@@ -381,7 +383,7 @@ class _Busy:
 
 
 def _busy(state: AppState, output: OutputFormat | None, message: str) -> _Busy:
-    enabled = state.output_format(output) is OutputFormat.table and state.err_console().is_terminal
+    enabled = state.output_format(output) is OutputFormat.table and state.err_is_terminal()
     return _Busy(state, enabled, message)
 
 

@@ -1,4 +1,4 @@
-"""Turning values into tables (`TableData`) and lines (rich `Text`) for people, and plain dicts
+"""Turning values into tables (`TableData`) and lines (`Line`) for people, and plain dicts
 for `--output json`.
 
 Nothing here prints or creates a Console: the CLI does, with `AppState.print_tables`, which
@@ -9,16 +9,17 @@ shapes are documented in docs/json-output.md and stay stable: add keys, never re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.kafka.cluster import TopicState
-from dreamscape_infra.tables import TableData
+from dreamscape_infra.tables import Line, TableData
 from dreamscape_infra.topics.apply import ActionReport, Report
 from dreamscape_infra.topics.desired import DesiredState, TopicSpec
 from dreamscape_infra.topics.inspect import ImportedTopic, TopicDescription
 from dreamscape_infra.topics.plan import Action, Plan, TopicPlan
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 JSON_VERSION = 1
 
@@ -106,13 +107,13 @@ _OUTCOME_STYLE = {
 }
 
 
-def render_plan(plan: Plan, report: Report | None = None) -> tuple[TableData | Text, ...]:
+def render_plan(plan: Plan, report: Report | None = None) -> tuple[TableData | Line, ...]:
     """The plan grouped by kind of change, as tables; with a report, each row shows its outcome
     (the report's results, in plan order, are the rows: no lookup by identity).
 
     Without a report, a closing line says how many declared topics are in sync.
     """
-    items: list[TableData | Text] = []
+    items: list[TableData | Line] = []
     for title, kinds in _SECTIONS:
         if report is not None:
             results = [r for r in report.results if r.action.kind in kinds]
@@ -150,9 +151,9 @@ def render_plan(plan: Plan, report: Report | None = None) -> tuple[TableData | T
     in_sync = summary.get("in_sync", 0)
     total = summary.get("topics", 0)
     if not plan.has_changes and not plan.unfixable:
-        items.append(Text(f"In sync: {in_sync} of {total} declared topics match.", style="green"))
+        items.append(Line(f"In sync: {in_sync} of {total} declared topics match.", "green"))
     else:
-        items.append(Text(f"{in_sync} of {total} declared topics in sync.", style="bold"))
+        items.append(Line(f"{in_sync} of {total} declared topics in sync.", "bold"))
     return tuple(items)
 
 
@@ -175,18 +176,34 @@ def _note(action: Action) -> str:
     return action.reason or ""
 
 
-def render_report_summary(report: Report) -> Text:
-    """One closing line: what was applied, what failed."""
+def _report_parts(report: Report) -> list[tuple[str, str]]:
     verb = "validated" if report.dry_run else "applied"
-    text = Text(f"{len(report.applied)} change(s) {verb}")
+    parts = [(f"{len(report.applied)} change(s) {verb}", "")]
     if report.errors:
-        text.append(f", {len(report.errors)} failed", style="red")
+        parts.append((f", {len(report.errors)} failed", "red"))
     blocked = sum(1 for r in report.results if r.outcome == "blocked")
     if blocked:
-        text.append(f", {blocked} blocked", style="yellow")
+        parts.append((f", {blocked} blocked", "yellow"))
     unfixable = sum(1 for r in report.results if r.action.kind == "unfixable")
     if unfixable:
-        text.append(f", {unfixable} unfixable drift", style="red")
+        parts.append((f", {unfixable} unfixable drift", "red"))
+    return parts
+
+
+def report_summary_line(report: Report) -> Line:
+    """One closing line: what was applied, what failed (red when anything did)."""
+    parts = _report_parts(report)
+    worst = next((style for _, style in parts if style == "red"), "")
+    return Line("".join(text for text, _ in parts), worst)
+
+
+def render_report_summary(report: Report) -> Text:
+    """The closing line as rich Text, each part in its colour."""
+    from rich.text import Text
+
+    text = Text()
+    for part, style in _report_parts(report):
+        text.append(part, style=style or None)
     return text
 
 
@@ -270,10 +287,10 @@ def topic_list_rows(
     return rows
 
 
-def render_rows(title: str, rows: Sequence[dict[str, Any]]) -> TableData | Text:
+def render_rows(title: str, rows: Sequence[dict[str, Any]]) -> TableData | Line:
     """Rows of equal keys (e.g. `topic_list_rows`) as one table; the keys are the columns."""
     if not rows:
-        return Text(f"{title}: none")
+        return Line(f"{title}: none")
     return TableData.build(title, tuple(rows[0]), (tuple(row.values()) for row in rows))
 
 
@@ -298,7 +315,7 @@ def describe_json(description: TopicDescription) -> dict[str, Any]:
     }
 
 
-def render_description(description: TopicDescription) -> tuple[TableData | Text, ...]:
+def render_description(description: TopicDescription) -> tuple[TableData | Line, ...]:
     """Partitions (leader, replicas, ISR), the non-default and declared configs, then the drift
     (or a line saying there is none, or that the topic is not declared)."""
     topic, spec = description.state, description.spec
@@ -320,9 +337,9 @@ def render_description(description: TopicDescription) -> tuple[TableData | Text,
         ),
     )
     if spec is None:
-        return partitions, configs, Text("Not declared in topics.yaml.")
+        return partitions, configs, Line("Not declared in topics.yaml.")
     if not description.differences:
-        return partitions, configs, Text("Matches its declaration.")
+        return partitions, configs, Line("Matches its declaration.")
     drift = Plan((TopicPlan(topic.name, "update", description.differences),))
     return partitions, configs, *render_plan(drift)[:-1]  # without the in-sync count line
 
