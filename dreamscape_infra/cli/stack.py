@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
 from dreamscape_infra.errors import ExitCode, RefusedError
@@ -27,6 +26,8 @@ from dreamscape_infra.runtime.base import (
 )
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.select import RuntimeChoice
     from dreamscape_infra.topics.plan import Plan
@@ -116,6 +117,8 @@ def status_json(status: StackStatus) -> dict[str, Any]:
 
 def render_status(status: StackStatus) -> Table:
     """A table of the stack's services."""
+    from rich.table import Table  # rich only for a table people read: start-up stays fast
+
     table = Table(title=f"Kafka stack ({status.runtime} runtime)", show_header=True)
     for column in ("service", "state", "health", "pid", "ports", "detail"):
         table.add_column(column)
