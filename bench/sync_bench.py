@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -191,6 +192,7 @@ def counted_cli(args: list[str]) -> int:
         out = os.environ.get(COUNTS_ENV)
         if out:
             Path(out).write_text(json.dumps(counts.as_dict()))
+        gc.freeze()  # as dreamscape_infra.cli.main does, so "exit" is the CLI's real exit
     return code
 
 
