@@ -23,7 +23,7 @@ test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, rea
 	$(PY) -m pytest
 
 test-unit:
-	$(PY) -m pytest -m "not kafka and not compose and not strimzi"
+	$(PY) -m pytest -m "not kafka and not compose and not strimzi and not slow"
 
 lint:
 	ruff check .

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich only when a table is drawn for a terminal
+    from rich.table import Table
 
 MISSING = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of text shown after or between tables (a summary), with an optional rich
+    style for terminals; through a pipe it prints as it is."""
+
+    text: str
+    style: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +54,9 @@ class TableData:
 
     def to_rich(self) -> Table:
         """A rich Table whose cells fold instead of being cut: names stay whole."""
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title=self.title, title_justify="left", show_edge=False)
         for column in self.columns:
             table.add_column(column, overflow="fold")

@@ -16,7 +16,7 @@ from dreamscape_infra.topics.desired import load_desired
 from tests.fake_admin import FakeAdmin, FakeTopic
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPICS = str(ROOT / "topics.yaml")
+TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
 runner = CliRunner()
 
 
@@ -48,7 +48,7 @@ def synced_admin() -> FakeAdmin:
 def test_plan_detailed_exitcode_in_sync_is_0() -> None:
     code, out, _ = invoke(synced_admin(), "topics", "plan", "--detailed-exitcode")
     assert code == 0
-    assert "In sync: 32 of 32" in out
+    assert "In sync: 7 of 7" in out
 
 
 def test_plan_detailed_exitcode_changes_pending_is_5() -> None:
@@ -94,15 +94,15 @@ def test_plan_json_is_one_document_with_stable_shape() -> None:
         "result": "pending",
         "message": None,
     }
-    assert len(doc["topics"]) == 32
+    assert len(doc["topics"]) == 7
 
 
 def test_sync_creates_everything_and_a_second_plan_is_empty() -> None:
     admin = FakeAdmin()
     code, out, _ = invoke(admin, "topics", "sync")
     assert code == 0
-    assert len(admin.topics) == 32
-    assert "32 change(s) applied" in out
+    assert len(admin.topics) == 7
+    assert "7 change(s) applied" in out
     code, _, _ = invoke(admin, "topics", "plan", "--detailed-exitcode")
     assert code == 0
 

@@ -1,4 +1,4 @@
-"""Pure tests of topics.yaml loading: the shipped file, resolution precedence, and bad files.
+"""Pure tests of topics.yaml loading: a full file, resolution precedence, and bad files.
 
 Every bad file names its location (`FILE:LINE: path: message`) and every problem in a file is
 reported, not only the first. `BAD_FILES` is shared with the CLI tests in test_cli_offline.py.
@@ -15,7 +15,7 @@ from dreamscape_infra.errors import ConfigError, ExitCode
 from dreamscape_infra.topics.desired import load_desired, read_topics_file
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ROOT / "topics.yaml"
+SMALL = ROOT / "tests" / "fixtures" / "topics-small.yaml"
 
 # Lines 1-5 of most bad files; the cases add topics from line 6 on.
 HEAD = """\
@@ -55,15 +55,15 @@ def problems_of(path: Path, env: str | None = None) -> list[str]:
     return info.value.problems
 
 
-# --- the shipped file ---------------------------------------------------------------------
+# --- a full topics file (the small fixture) -------------------------------------------------------
 
 
-def test_shipped_file_base() -> None:
-    desired = load_desired(SHIPPED)
-    assert len(desired.topics) == 32
-    assert len(desired.domains) == 7
-    assert len({t.domain for t in desired.topics}) == 7
-    assert len(desired.groups) == 5
+def test_full_file_base() -> None:
+    desired = load_desired(SMALL)
+    assert len(desired.topics) == 7
+    assert len(desired.domains) == 4
+    assert len({t.domain for t in desired.topics}) == 4
+    assert len(desired.groups) == 2
     assert desired.environments == ("dev", "prod")
     assert desired.environment is None
     assert [t.name for t in desired.topics] == sorted(t.name for t in desired.topics)
@@ -72,8 +72,8 @@ def test_shipped_file_base() -> None:
     assert desired.strict_configs is False
 
 
-def test_shipped_file_values_are_normalised() -> None:
-    desired = load_desired(SHIPPED)
+def test_full_file_values_are_normalised() -> None:
+    desired = load_desired(SMALL)
     created = desired.topic("dreamscape.user.created")
     assert created is not None
     assert created.configs["retention.ms"] == "604800000"  # 7d
@@ -92,16 +92,16 @@ def test_shipped_file_values_are_normalised() -> None:
     assert all(isinstance(v, str) for t in desired.topics for v in t.configs.values())
 
 
-def test_shipped_file_dev() -> None:
-    desired = load_desired(SHIPPED, "dev")
+def test_full_file_dev() -> None:
+    desired = load_desired(SMALL, "dev")
     assert desired.environment == "dev"
-    assert len(desired.topics) == 32
+    assert len(desired.topics) == 7
     assert {t.replication_factor for t in desired.topics} == {1}
 
 
-def test_shipped_file_prod() -> None:
-    desired = load_desired(SHIPPED, "prod")
-    assert len(desired.topics) == 32
+def test_full_file_prod() -> None:
+    desired = load_desired(SMALL, "prod")
+    assert len(desired.topics) == 7
     assert {t.replication_factor for t in desired.topics} == {3}
     assert {t.configs["min.insync.replicas"] for t in desired.topics} == {"2"}
     login = desired.topic("dreamscape.auth.login")
@@ -109,8 +109,8 @@ def test_shipped_file_prod() -> None:
     assert login.partitions == 6
 
 
-def test_shipped_file_keyed() -> None:
-    desired = load_desired(SHIPPED)
+def test_full_file_keyed() -> None:
+    desired = load_desired(SMALL)
     by_name = {t.name: t for t in desired.topics}
     assert by_name["dreamscape.user.created"].keyed is True
     assert by_name["dreamscape.auth.login"].keyed is False
@@ -118,14 +118,14 @@ def test_shipped_file_keyed() -> None:
 
 
 def test_read_topics_file_returns_model_and_lines() -> None:
-    model, doc = read_topics_file(SHIPPED)
-    assert len(model.topics) == 32
+    model, doc = read_topics_file(SMALL)
+    assert len(model.topics) == 7
     assert doc.line_of(("topics", 0, "name")) is not None
     assert doc.line_of(("topics", 0, "name")) == doc.line_of(("topics", 0))
 
 
 def test_unknown_environment_names_the_option() -> None:
-    problems = problems_of(SHIPPED, "nope")
+    problems = problems_of(SMALL, "nope")
     assert problems == ["--env/DREAMSCAPE_ENV: unknown environment 'nope' (declared: dev, prod)"]
 
 

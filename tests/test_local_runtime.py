@@ -35,7 +35,13 @@ from dreamscape_infra.runtime.local import (
     services_of,
     zoo_cfg,
 )
-from tests.kafka_support import KafkaCluster, free_port_block, free_ports, require_local_kafka
+from tests.kafka_support import (
+    KafkaCluster,
+    free_port_block,
+    free_ports,
+    require_local_kafka,
+    skip_or_fail,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -185,7 +191,7 @@ def _cli(env: Mapping[str, str], *args: str) -> tuple[int, str, str]:
 def test_cli_up_with_empty_kafka_home_exits_4(tmp_path: Path) -> None:
     env = {**os.environ, "KAFKA_HOME": str(tmp_path), "DREAMSCAPE_STATE_DIR": str(tmp_path / "s")}
     if not dist.java_available(env):
-        pytest.skip("needs java on PATH to get past the Java check")
+        skip_or_fail("needs java on PATH to get past the Java check")
     code, _, err = _cli(env, "up", "--runtime", "local", "--no-sync")
     assert code == ExitCode.ENVIRONMENT
     assert "error: KAFKA_HOME=" in err
@@ -358,10 +364,11 @@ def test_port_in_use_is_named_before_anything_starts(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*/*.pid")), "nothing was started"
 
 
+@pytest.mark.slow
 def test_jvm_dying_at_start_shows_its_last_log_lines(tmp_path: Path) -> None:
     """A KAFKA_HOME whose jar is empty: the JVMs exit at once, and up says why."""
     if not dist.java_available(os.environ):
-        pytest.skip("needs java")
+        skip_or_fail("needs java")
     home = tmp_path / "kafka-home"
     (home / "libs").mkdir(parents=True)
     (home / "libs" / "kafka_2.13-3.9.1.jar").write_bytes(b"")
@@ -447,7 +454,7 @@ def _our_java_processes(state_dir: Path) -> list[int]:
     """Pids of live processes whose command line mentions the state folder."""
     proc = Path("/proc")
     if not proc.is_dir():
-        pytest.skip("needs /proc to list processes")
+        skip_or_fail("needs /proc to list processes")
     found = []
     for entry in proc.iterdir():
         if not entry.name.isdigit():

@@ -7,16 +7,21 @@ from dataclasses import replace
 import pytest
 
 from dreamscape_infra.errors import ExitCode
+from dreamscape_infra.tables import TableData
 from dreamscape_infra.topics.apply import apply_plan
 from dreamscape_infra.topics.desired import DesiredState, TopicSpec
 from dreamscape_infra.topics.plan import (
+    Action,
+    Plan,
     PlanOptions,
     PruneFacts,
+    TopicPlan,
     block_unconfirmed,
     compute_plan,
     reassignment_for_rf,
 )
-from dreamscape_infra.topics.reconcile import sync_desired
+from dreamscape_infra.topics.reconcile import Observed, make_plan, sync_desired
+from dreamscape_infra.topics.render import render_plan
 from tests.fake_admin import FakeAdmin, FakeTopic
 
 NOW = 10_000_000_000
@@ -455,3 +460,75 @@ def test_reassignment_shrinks_rf_from_the_end() -> None:
     assert doc["partitions"] == [
         {"topic": s.name, "partition": 0, "replicas": [0], "log_dirs": ["any"]}
     ]
+
+
+# --- issue 8: summary, safety as fields, one identity, one default ---------------------------
+
+
+def test_summary_counts_only_declared_topics_when_pruning() -> None:
+    # One declared topic in sync, two unmanaged ones planned for deletion: "1 of 1", not "1 of 3".
+    admin = FakeAdmin(
+        topics={
+            "dreamscape.user.created": FakeTopic(3),
+            "dreamscape.old.a": FakeTopic(1),
+            "dreamscape.old.b": FakeTopic(1),
+        }
+    )
+    plan = compute_plan(
+        desired_of(spec()), admin.snapshot(["dreamscape.user.created"]), PlanOptions(prune=True)
+    )
+    assert len(plan.of_kind("delete-topic")) == 2
+    summary = plan.summary()
+    assert (summary["in_sync"], summary["topics"]) == (1, 1)
+
+
+@pytest.mark.parametrize(("keyed", "destructive"), [(True, True), (False, False)])
+def test_partition_growth_is_destructive_exactly_on_keyed_topics(
+    keyed: bool, destructive: bool
+) -> None:
+    s = spec(partitions=6, keyed=keyed)
+    admin = FakeAdmin(topics={s.name: FakeTopic(3)})
+    plan = compute_plan(
+        desired_of(s), admin.snapshot([s.name]), PlanOptions(allow_keyed_repartition=True)
+    )
+    (grow,) = plan.of_kind("add-partitions")
+    assert grow.destructive is destructive
+
+
+def test_destructive_does_not_depend_on_the_wording_of_the_reason() -> None:
+    # A reason that mentions "keyed" does not make an action destructive; the planner's field does.
+    worded = Action("add-partitions", "dreamscape.a.b", before=1, after=2, reason="keyed topic")
+    assert worded.destructive is False
+    assert (
+        block_unconfirmed(Plan((TopicPlan("dreamscape.a.b", "update", (worded,)),)), "no").blocked
+        == ()
+    )
+
+
+def test_prune_limit_defaults_to_the_topics_file_setting() -> None:
+    admin = FakeAdmin(topics={f"dreamscape.old.t{i}": FakeTopic(1) for i in range(3)})
+    desired = replace(desired_of(spec()), prune_max_deletes=1)
+    plan = compute_plan(desired, admin.snapshot([]), PlanOptions(prune=True))
+    assert len([a for a in plan.of_kind("delete-topic") if a.applicable]) == 1
+
+
+def test_make_plan_keeps_every_option_it_is_given() -> None:
+    # A message 1 s old blocks pruning under topics.yaml's 1 h, but the caller asked for 0.
+    admin = FakeAdmin(topics={"dreamscape.old.topic": FakeTopic(1)})
+    desired = desired_of(spec())
+    observed = Observed(
+        admin.snapshot([]), PruneFacts(latest_timestamp_ms={"dreamscape.old.topic": NOW - 1000})
+    )
+    plan = make_plan(desired, observed, PlanOptions(prune=True, min_idle_ms=0, now_ms=NOW))
+    (delete,) = plan.of_kind("delete-topic")
+    assert delete.blocked is None
+
+
+def test_rendering_a_report_matches_results_by_value_not_object_identity() -> None:
+    admin = FakeAdmin()
+    desired = desired_of(spec())
+    report = apply_plan(compute_plan(desired, admin.snapshot([])), admin)
+    # The same plan computed again: equal actions, different objects.
+    replanned = compute_plan(desired, FakeAdmin().snapshot([]))
+    (table,) = [t for t in render_plan(replanned, report) if isinstance(t, TableData)]
+    assert table.rows == (("dreamscape.user.created", "3 partitions, RF 1", "", "ok"),)

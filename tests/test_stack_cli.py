@@ -26,7 +26,7 @@ from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPICS = str(ROOT / "topics.yaml")
+TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
 runner = CliRunner()
 
 
@@ -122,7 +122,7 @@ def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
     assert "kafka: waiting for Kafka at 127.0.0.1:9092" in err  # progress, on stderr
     assert "note: a note" in err
     assert "Kafka is ready at 127.0.0.1:9092" in out
-    assert "topics.yaml:" in out
+    assert "topics.yaml: 7 change(s) applied" in out
     assert "change(s) applied" in out
     # synced against the started stack, not KAFKA_BROKERS
     assert [s.bootstrap_servers for s in harness.admin_settings] == ["127.0.0.1:9092"]
@@ -181,7 +181,7 @@ def test_up_docker_leaves_the_sync_to_topic_init_then_checks_from_the_host(
     assert code == ExitCode.ENVIRONMENT  # topic-init "ran" but the fake cluster has no topics
     assert harness.chosen == ["docker"]
     assert "runtime: docker" in err
-    assert "0 of 32 declared topics in sync" in out
+    assert "0 of 7 declared topics in sync" in out
     assert harness.admin.calls == ["snapshot"]  # a plan only: the host never syncs docker's
     harness.admin.calls.clear()
     code, _, _ = harness.invoke("up", "--runtime", "docker", "--no-sync")
@@ -286,6 +286,15 @@ def test_logs_prints_lines_to_stdout(harness: Harness) -> None:
     assert harness.runtime.calls == [("logs", "kafka", True, 5)]
 
 
+def test_logs_json_is_one_object_per_line(harness: Harness) -> None:
+    code, out, _ = harness.invoke("logs", "-r", "local", "-o", "json")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"line": "line 1"},
+        {"line": "line 2"},
+    ]
+
+
 @pytest.mark.parametrize("command", ["up", "down", "status", "logs"])
 def test_every_command_documents_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
@@ -298,7 +307,7 @@ def test_status_probes_the_broker_and_summarises_topics(harness: Harness) -> Non
     assert code == 0
     doc = json.loads(out)
     assert doc["broker"] == {"reachable": True, "brokers": 1, "controller": 0, "error": None}
-    assert doc["topics"] == {"declared": 32, "in_sync": 0, "pending": 32, "unfixable": 0}
+    assert doc["topics"] == {"declared": 7, "in_sync": 0, "pending": 7, "unfixable": 0}
     assert harness.admin.topics == {}  # a plan only, never a change
 
 

@@ -143,6 +143,7 @@ def test_build_context_holds_only_the_package_sources() -> None:
     assert not [f for f in context if "__pycache__" in f or f.endswith(".pyc")]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_image_install_step_yields_the_cli(tmp_path: Path) -> None:
     """`pip install /src` on exactly the files .dockerignore admits gives `dreamscape-infra`."""

@@ -156,6 +156,14 @@ def main() -> None:
     except InfraError as exc:  # raised outside a command (should not happen) still gets one line
         _report(exc, verbose=os.environ.get("DREAMSCAPE_VERBOSE") == "1", state=None)
         sys.exit(int(exc.exit_code))
+    finally:
+        # The interpreter's last garbage collection walks every object the imports made
+        # (typer, pydantic, confluent_kafka): ~0.07 s of CPU at exit. Frozen objects are
+        # skipped by it. Nothing else changes: output is flushed, atexit handlers and
+        # destructors run as usual (unlike os._exit).
+        import gc
+
+        gc.freeze()
 
 
 __all__ = ["AppState", "app", "get_state", "main"]

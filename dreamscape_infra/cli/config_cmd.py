@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
 
@@ -74,6 +73,8 @@ def register(app: typer.Typer) -> None:
         Example: KAFKA_BROKERS=kafka:29092 dreamscape-infra config --output json
         Example: eval "$(dreamscape-infra config --export --user auth-service)"
         """
+        from dreamscape_infra.tables import TableData
+
         state = get_state(ctx)
         json_mode = state.output_format(output) is OutputFormat.json
         if export:
@@ -86,10 +87,8 @@ def register(app: typer.Typer) -> None:
         if json_mode:
             state.print_json(view)
             return
-        table = Table(title="Kafka connection", show_header=True)
-        table.add_column("setting")
-        table.add_column("value")
-        for key, value in view.items():
-            shown = ",".join(value) if isinstance(value, list) else value
-            table.add_row(key, "-" if shown is None else str(shown))
-        state.out_console().print(table)
+        rows = (
+            (key, ",".join(value) if isinstance(value, list) else value)
+            for key, value in view.items()
+        )
+        state.print_tables(TableData.build("Kafka connection", ("setting", "value"), rows))

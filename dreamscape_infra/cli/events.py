@@ -708,16 +708,17 @@ def _envelopes(
 
 
 @app.command("schema")
-def schema(ctx: typer.Context) -> None:
+def schema(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
     """Print the BaseEvent JSON Schema (draft 2020-12), for services and editors.
 
     The same schema `events validate` and `events produce` check against; shipped as
-    docs/event.schema.json.
+    docs/event.schema.json. The schema is a JSON document, so table and json print the same.
 
     Example: dreamscape-infra events schema > event.schema.json
     """
     from dreamscape_infra.events.schema import event_schema
 
+    del output  # accepted like on every command; a schema has only the one form
     get_state(ctx).print_json(event_schema())
 
 

@@ -8,6 +8,7 @@ terminal, plain lines otherwise) and notes to stderr.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -501,16 +502,20 @@ def logs(
         None, "--tail", "-n", min=0, help="Only the last N lines of each log."
     ),
     state_dir: Path | None = STATE_DIR_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Print the stack's logs (local: the JVM log files); -f follows them until Ctrl-C.
+
+    With --output json, JSON Lines: one {"line": ...} object per log line.
 
     Example: dreamscape-infra logs --runtime local kafka -f --tail 50
     """
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)
+    json_lines = state.output_format(output) is OutputFormat.json
     try:
         for line in stack.logs(service, follow, tail):
-            typer.echo(line)
+            typer.echo(json.dumps({"line": line}) if json_lines else line)
     except KeyboardInterrupt:  # the way out of --follow: not an error
         return
 

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
-from rich.table import Table
 
 from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode, RefusedError
@@ -52,12 +50,14 @@ def validate(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) ->
     if state.output_format(output) is OutputFormat.json:
         state.print_json(doc)
         return
-    state.out_console().print(
-        f"{state.topics_file}: valid — {doc['topics']} topics in {doc['domains']} domains, "
-        f"{doc['consumer_groups']} consumer groups; environments: "
-        f"{', '.join(desired.environments) or 'none'}",
-        markup=False,
-        highlight=False,
+    from dreamscape_infra.tables import Line
+
+    state.print_tables(
+        Line(
+            f"{state.topics_file}: valid — {doc['topics']} topics in {doc['domains']} domains, "
+            f"{doc['consumer_groups']} consumer groups; environments: "
+            f"{', '.join(desired.environments) or 'none'}"
+        )
     )
 
 
@@ -76,12 +76,14 @@ def show(
     if state.output_format(output) is OutputFormat.json:
         state.print_json(desired_json(desired))
     else:
-        state.out_console().print(render_desired(desired))
+        state.print_tables(*render_desired(desired))
 
 
 @app.command("schema")
-def schema(ctx: typer.Context) -> None:
+def schema(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
     """Print the JSON Schema of topics.yaml (for editors and CI checks).
+
+    The schema is a JSON document, so both output formats print it.
 
     Example: dreamscape-infra topics schema > docs/topics.schema.json
     """
@@ -105,7 +107,7 @@ def _plan_options(
         prune=prune,
         allow_keyed_repartition=allow_keyed_repartition,
         force=force,
-        max_deletes=max_deletes or 0,
+        max_deletes=max_deletes,
     )
 
 
@@ -140,7 +142,7 @@ def plan_cmd(
     if state.output_format(output) is OutputFormat.json:
         state.print_json(plan_json(plan))
     else:
-        state.out_console().print(render_plan(plan))
+        state.print_tables(*render_plan(plan))
     if detailed_exitcode:
         if plan.unfixable:
             raise typer.Exit(int(ExitCode.UNFIXABLE_DRIFT))
@@ -199,7 +201,7 @@ def sync_cmd(
     from dreamscape_infra.topics.apply import apply_plan
     from dreamscape_infra.topics.plan import block_unconfirmed
     from dreamscape_infra.topics.reconcile import make_plan, observe
-    from dreamscape_infra.topics.render import render_plan, render_report_summary, report_json
+    from dreamscape_infra.topics.render import render_plan, report_json, report_summary_line
 
     state = get_state(ctx)
     desired = _load(state, env)
@@ -219,7 +221,7 @@ def sync_cmd(
     destructive = [a for a in plan.pending if a.destructive]
     if destructive and not dry_run and not yes:
         if state.is_interactive() and not json_mode:
-            state.out_console().print(render_plan(plan))
+            state.print_tables(*render_plan(plan))
             confirmed = typer.confirm(
                 f"Apply {len(destructive)} destructive change(s) listed above?", default=False
             )
@@ -240,9 +242,7 @@ def sync_cmd(
     if json_mode:
         state.print_json(report_json(plan, report))
     else:
-        out = state.out_console()
-        out.print(render_plan(plan, report))
-        out.print(render_report_summary(report))
+        state.print_tables(*render_plan(plan, report), report_summary_line(report))
     code = report.exit_code()
     if code == ExitCode.ENVIRONMENT:
         failed = ", ".join(sorted({r.action.topic for r in report.errors}))
@@ -305,9 +305,7 @@ def list_cmd(
     if state.output_format(output) is OutputFormat.json:
         state.print_json({"kind": "topics", "version": 1, "topics": rows})
     else:
-        state.out_console().print(
-            render_rows(f"Topics at {state.settings().bootstrap_servers}", rows)
-        )
+        state.print_tables(render_rows(f"Topics at {state.settings().bootstrap_servers}", rows))
 
 
 @app.command("describe")
@@ -321,120 +319,46 @@ def describe_cmd(
 
     Example: dreamscape-infra topics describe dreamscape.user.created
     """
-    from dreamscape_infra.topics.plan import compute_plan
-    from dreamscape_infra.topics.render import action_json, render_plan
+    from dreamscape_infra.topics.inspect import describe_topic
+    from dreamscape_infra.topics.render import describe_json, render_description
 
     state = get_state(ctx)
     desired = _load(state, env)
-    admin = state.admin(state.settings())
-    snapshot = admin.snapshot([name])
-    topic = snapshot.topics.get(name)
-    if topic is None:
+    settings = state.settings()
+    description = describe_topic(state.admin(settings), desired, name)
+    if description is None:
         raise EnvironmentFailure(
-            f"topic '{name}' does not exist at {state.settings().bootstrap_servers}",
+            f"topic '{name}' does not exist at {settings.bootstrap_servers}",
             hint="`dreamscape-infra topics list` shows what exists",
         )
-    from dataclasses import replace
-
-    spec = desired.topic(name)
-    sub = replace(desired, topics=(spec,) if spec else (), topic_index={})
-    diff = [a for a in compute_plan(sub, snapshot).actions if a.topic == name]
-    configs = {
-        key: {"value": entry.value, "source": entry.source}
-        for key, entry in sorted(topic.configs.items())
-    }
     if state.output_format(output) is OutputFormat.json:
-        state.print_json(
-            {
-                "kind": "topic",
-                "version": 1,
-                "name": name,
-                "declared": spec is not None,
-                "partitions": [
-                    {
-                        "id": p.id,
-                        "leader": p.leader,
-                        "replicas": list(p.replicas),
-                        "isr": list(p.isr),
-                    }
-                    for p in topic.partitions
-                ],
-                "replication_factor": topic.replication_factor,
-                "configs": configs,
-                "differences": [action_json(a) for a in diff],
-            }
-        )
-        return
-    out = state.out_console()
-    parts = Table(
-        title=f"{name}: {topic.partition_count} partitions, RF {topic.replication_factor}"
-    )
-    for column in ("partition", "leader", "replicas", "isr"):
-        parts.add_column(column)
-    for p in topic.partitions:
-        parts.add_row(
-            str(p.id), str(p.leader), ",".join(map(str, p.replicas)), ",".join(map(str, p.isr))
-        )
-    out.print(parts)
-    table = Table(title="Configs (non-default, and declared)")
-    for column in ("key", "value", "source"):
-        table.add_column(column)
-    for key, entry in sorted(topic.configs.items()):
-        if entry.source == "default" and (spec is None or key not in spec.configs):
-            continue
-        table.add_row(key, str(entry.value), entry.source)
-    out.print(table)
-    if spec is None:
-        out.print("Not declared in topics.yaml.", markup=False)
-    elif diff:
-        from dreamscape_infra.topics.plan import Plan, TopicPlan
-
-        out.print(render_plan(Plan((TopicPlan(name, "update", tuple(diff)),))))
+        state.print_json(describe_json(description))
     else:
-        out.print("Matches its declaration.", markup=False)
+        state.print_tables(*render_description(description))
 
 
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
     prefix: str = typer.Option("dreamscape.", "--prefix", help="Only topics with this prefix."),
+    output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Write a topics.yaml `topics:` fragment from the live cluster (non-default configs only).
 
+    With --output json, the same fragment as one JSON document.
+
     Example: dreamscape-infra topics import --prefix dreamscape. > imported.yaml
     """
-    from dreamscape_infra.kafka.cluster import is_internal_topic
+    from dreamscape_infra.topics.inspect import import_topics
+    from dreamscape_infra.topics.render import import_fragment, import_yaml
 
     state = get_state(ctx)
-    admin = state.admin(state.settings())
-    names = [
-        n for n in admin.snapshot([]).topics if n.startswith(prefix) and not is_internal_topic(n)
-    ]
-    snapshot = admin.snapshot(names)
-    fragment = []
-    for name in sorted(names):
-        topic = snapshot.topics[name]
-        entry: dict[str, Any] = {
-            "name": name,
-            "partitions": topic.partition_count,
-            "replication_factor": topic.replication_factor,
-        }
-        overrides = {
-            key: (
-                int(c.value) if c.value is not None and c.value.lstrip("-").isdigit() else c.value
-            )
-            for key, c in sorted(topic.configs.items())
-            if c.is_override
-        }
-        if overrides:
-            entry["config"] = overrides
-        fragment.append(entry)
-    if state.output is OutputFormat.json:
-        state.print_json({"topics": fragment})
-        return
-    text = yaml.safe_dump({"topics": fragment}, sort_keys=False, default_flow_style=False)
-    typer.echo(f"# imported from {state.settings().bootstrap_servers}: {len(fragment)} topics")
-    typer.echo(text, nl=False)
+    settings = state.settings()
+    imported = import_topics(state.admin(settings), prefix)
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(import_fragment(imported))
+    else:
+        typer.echo(import_yaml(imported, settings.bootstrap_servers), nl=False)
 
 
 class _Busy:
@@ -459,7 +383,7 @@ class _Busy:
 
 
 def _busy(state: AppState, output: OutputFormat | None, message: str) -> _Busy:
-    enabled = state.output_format(output) is OutputFormat.table and state.err_console().is_terminal
+    enabled = state.output_format(output) is OutputFormat.table and state.err_is_terminal()
     return _Busy(state, enabled, message)
 
 
@@ -496,6 +420,8 @@ def export_cmd(
 
     if export_format != "strimzi":
         raise typer.BadParameter(f"'{export_format}' (supported: strimzi)", param_hint="--format")
+    import yaml
+
     state = get_state(ctx)
     manifests = strimzi_manifests(_load(state, env), cluster, users=users)
     json_mode = state.output_format(output) is OutputFormat.json

@@ -119,7 +119,9 @@ class ConfluentAdmin:
         self._client.poll(poll_s)
         if self._last_error is None:
             return None
+        # Taken, not peeked: an error explains one failure, not every later one of this client.
         name, text = self._last_error
+        self._last_error = None
         # one line naming the cause: bad credentials, wrong mechanism, untrusted certificate,
         # hostname mismatch, TLS to a plaintext port (see kafka/failures.py)
         return classify(name, text, self._client_security)
@@ -145,6 +147,7 @@ class ConfluentAdmin:
                 if refused is not None:
                     raise refused from None
                 if "_ALL_BROKERS_DOWN" in self._seen_errors:
+                    self._seen_errors.discard("_ALL_BROKERS_DOWN")  # reported once, like above
                     # plaintext spoken to a TLS port looks like any dropped connection
                     raise dropped_connection(self._client_security) or EnvironmentFailure(
                         f"Kafka is not reachable at {self._brokers} (every broker refused or "

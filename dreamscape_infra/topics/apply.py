@@ -15,7 +15,14 @@ from typing import Literal
 from dreamscape_infra.errors import ExitCode, InfraError
 from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
 from dreamscape_infra.topics.desired import DesiredState
-from dreamscape_infra.topics.plan import Action, Plan, PlanOptions, TopicPlan, compute_plan
+from dreamscape_infra.topics.plan import (
+    Action,
+    ActionRef,
+    Plan,
+    PlanOptions,
+    TopicPlan,
+    compute_plan,
+)
 
 Outcome = Literal["ok", "validated", "exists", "error", "blocked", "reported", "timeout"]
 
@@ -86,11 +93,11 @@ def apply_plan(
     `desired` is given it is described again and its remaining changes are applied too.
     Guarantees: internal topics are never in a request; blocked actions are never sent.
     """
-    results: dict[int, ActionReport] = {}  # by id(action): actions are unique objects
+    results: dict[ActionRef, ActionReport] = {}  # by Action.ref, the one identity of actions
 
     def record(batch: list[Action], answers: dict[str, ActionResult]) -> None:
         for action in batch:
-            results[id(action)] = _result(action, answers.get(action.topic), dry_run)
+            results[action.ref] = _result(action, answers.get(action.topic), dry_run)
 
     actions = plan.actions
     creates = [a for a in actions if a.kind == "create" and a.applicable]
@@ -102,7 +109,7 @@ def apply_plan(
         for action in creates:
             answer = answers.get(action.topic)
             if answer is not None and answer.error_code == "TOPIC_ALREADY_EXISTS":
-                results[id(action)] = ActionReport(
+                results[action.ref] = ActionReport(
                     action, "exists", "created concurrently by someone else"
                 )
                 raced.append(action.topic)
@@ -112,12 +119,12 @@ def apply_plan(
             _created_anyway(creates, results, admin)
         # "exists" too: a topic a dead controller registered exists for CreateTopics but has
         # no leaders until the new controller creates its partitions; report it only once usable
-        created = [a.topic for a in creates if results[id(a)].outcome in ("ok", "exists")]
+        created = [a.topic for a in creates if results[a.ref].outcome in ("ok", "exists")]
         if created and not dry_run:
             missing = admin.wait_for_topics(created, wait_timeout_s)
             for action in creates:
                 if action.topic in missing:
-                    results[id(action)] = ActionReport(
+                    results[action.ref] = ActionReport(
                         action, "timeout", f"not visible in metadata after {wait_timeout_s:g}s"
                     )
         progress("create topics", len(creates), len(creates))
@@ -152,7 +159,7 @@ def apply_plan(
     deletes = [a for a in pending if a.kind == "delete-topic"]
     if deletes and dry_run:  # deletions cannot be validated by the broker
         for action in deletes:
-            results[id(action)] = ActionReport(action, "validated", "would delete")
+            results[action.ref] = ActionReport(action, "validated", "would delete")
     elif deletes:
         progress("delete topics", 0, len(deletes))
         record(deletes, admin.delete_topics([a.topic for a in deletes]))
@@ -160,23 +167,23 @@ def apply_plan(
 
     ordered: list[ActionReport] = []
     for action in actions:
-        if id(action) in results:
-            ordered.append(results[id(action)])
+        if action.ref in results:
+            ordered.append(results[action.ref])
         elif action.blocked is not None:
             ordered.append(ActionReport(action, "blocked", action.blocked))
         else:
             ordered.append(ActionReport(action, "reported"))
-    ordered.extend(results[id(a)] for a in extra if id(a) in results)
+    ordered.extend(results[a.ref] for a in extra if a.ref in results)
     return Report(tuple(ordered), dry_run)
 
 
 def _created_anyway(
-    creates: list[Action], results: dict[int, ActionReport], admin: KafkaAdmin
+    creates: list[Action], results: dict[ActionRef, ActionReport], admin: KafkaAdmin
 ) -> list[str]:
     """Failed creations whose topic exists after all: the broker (say a controller killed
     mid-request) created it but its answer was lost, or a retried request was refused. They
     are reported as existing, not as failed, so the report says what was really done."""
-    failed = [a for a in creates if results[id(a)].outcome in ("error", "timeout")]
+    failed = [a for a in creates if results[a.ref].outcome in ("error", "timeout")]
     if not failed:
         return []
     try:
@@ -186,8 +193,8 @@ def _created_anyway(
     found = []
     for action in failed:
         if action.topic in present:
-            lost = results[id(action)].message
-            results[id(action)] = ActionReport(
+            lost = results[action.ref].message
+            results[action.ref] = ActionReport(
                 action, "exists", f"created, though the broker's answer was lost ({lost})"
             )
             found.append(action.topic)

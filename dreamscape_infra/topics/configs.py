@@ -7,6 +7,12 @@ The key table was taken from `LogConfig.configDefCopy()` of the real 3.9.1, 4.0.
   `message.timestamp.difference.max.ms` (a 4.x broker rejects them as unknown); they stay in
   the table, with `removed_in="4.0"`, so that a 3.9 cluster can still be managed.
 - 4.1 raised the minimum of `segment.bytes` from 14 to 1 MiB (`min_by_version`).
+
+Both are enforced against the Kafka version topics.yaml targets (`settings.kafka_version`);
+a file that does not say must be valid on every supported version, so it gets the strictest
+rules (no removed keys, the highest minimum). tests/test_topic_configs_kafka.py checks the
+table against the DescribeConfigs and CreateTopics(validate_only) answers of real 3.9 and 4.x
+brokers.
 - 4.0 changed the default of `message.timestamp.after.max.ms` (not our concern: we only
   compare declared overrides).
 
@@ -25,6 +31,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
+# (major, minor): Kafka's topic configs change only with minor releases.
+KafkaVersion = tuple[int, int]
+OLDEST_SUPPORTED: Final[KafkaVersion] = (3, 9)
+
 ConfigType = Literal["long", "int", "double", "boolean", "string", "list", "class"]
 ConfigUnit = Literal["ms", "bytes", "none"]
 
@@ -38,11 +48,11 @@ _LONG_MAX: Final = 2**63 - 1
 class TopicConfigKey:
     """What Kafka accepts for one topic config.
 
-    `minimum`/`maximum` are the bounds valid on every supported version; where a later version
-    is stricter, `min_by_version` records it (e.g. `segment.bytes` needs 1 MiB from 4.1).
-    `allow_minus_one` admits -1 below `minimum` (retention.ms=-1 means no limit; gzip level -1
-    means the codec's default). `since` is the first supported version with the key ("3.9" is
-    our floor); `removed_in` is the first version that rejects it.
+    `minimum`/`maximum` are the bounds of the oldest supported version (3.9, which has every
+    key); where a later version is stricter, `min_by_version` records it (e.g. `segment.bytes`
+    needs 1 MiB from 4.1). `allow_minus_one` admits -1 below `minimum` (retention.ms=-1 means
+    no limit; gzip level -1 means the codec's default). `removed_in` is the first version that
+    rejects the key as unknown. `normalize_config_value` enforces both for a Kafka version.
     """
 
     name: str
@@ -52,9 +62,20 @@ class TopicConfigKey:
     minimum: float | None
     maximum: float | None
     allow_minus_one: bool
-    since: str
-    removed_in: str | None = None
-    min_by_version: tuple[tuple[str, float], ...] = ()
+    removed_in: KafkaVersion | None = None
+    min_by_version: tuple[tuple[KafkaVersion, float], ...] = ()
+
+    def removed_on(self, version: KafkaVersion | None) -> bool:
+        """Refused as unknown by `version` (None: by some supported version)."""
+        return self.removed_in is not None and (version is None or version >= self.removed_in)
+
+    def minimum_on(self, version: KafkaVersion | None) -> float | None:
+        """The lower bound on `version` (None: the highest of every supported version)."""
+        low = self.minimum
+        for since, raised in self.min_by_version:
+            if version is None or version >= since:
+                low = raised if low is None else max(low, raised)
+        return low
 
 
 class ConfigValueError(ValueError):
@@ -85,8 +106,8 @@ def _key(
     minimum: float | None = None,
     maximum: float | None = None,
     allow_minus_one: bool = False,
-    removed_in: str | None = None,
-    min_by_version: tuple[tuple[str, float], ...] = (),
+    removed_in: KafkaVersion | None = None,
+    min_by_version: tuple[tuple[KafkaVersion, float], ...] = (),
 ) -> TopicConfigKey:
     return TopicConfigKey(
         name=name,
@@ -96,7 +117,6 @@ def _key(
         minimum=minimum,
         maximum=maximum,
         allow_minus_one=allow_minus_one,
-        since="3.9",
         removed_in=removed_in,
         min_by_version=min_by_version,
     )
@@ -125,11 +145,11 @@ _KEYS: Final = (
     _key("local.retention.ms", "long", "ms", minimum=-2),
     _key("max.compaction.lag.ms", "long", "ms", minimum=1),
     _key("max.message.bytes", "int", "bytes", minimum=0),
-    _key("message.downconversion.enable", "boolean", removed_in="4.0"),
-    _key("message.format.version", "string", removed_in="4.0"),
+    _key("message.downconversion.enable", "boolean", removed_in=(4, 0)),
+    _key("message.format.version", "string", removed_in=(4, 0)),
     _key("message.timestamp.after.max.ms", "long", "ms", minimum=0),
     _key("message.timestamp.before.max.ms", "long", "ms", minimum=0),
-    _key("message.timestamp.difference.max.ms", "long", "ms", minimum=0, removed_in="4.0"),
+    _key("message.timestamp.difference.max.ms", "long", "ms", minimum=0, removed_in=(4, 0)),
     _key("message.timestamp.type", "string", choices=("CreateTime", "LogAppendTime")),
     _key("min.cleanable.dirty.ratio", "double", minimum=0, maximum=1),
     _key("min.compaction.lag.ms", "long", "ms", minimum=0),
@@ -141,7 +161,7 @@ _KEYS: Final = (
     # Kafka itself accepts any long here (every negative means no limit); we ask for -1.
     _key("retention.bytes", "long", "bytes", minimum=0, allow_minus_one=True),
     _key("retention.ms", "long", "ms", minimum=0, allow_minus_one=True),
-    _key("segment.bytes", "int", "bytes", minimum=14, min_by_version=(("4.1", 1024 * 1024),)),
+    _key("segment.bytes", "int", "bytes", minimum=14, min_by_version=(((4, 1), 1024 * 1024),)),
     _key("segment.index.bytes", "int", "bytes", minimum=4),
     _key("segment.jitter.ms", "long", "ms", minimum=0),
     _key("segment.ms", "long", "ms", minimum=1),
@@ -236,10 +256,12 @@ def _fmt_bound(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else repr(bound)
 
 
-def _check_range(spec: TopicConfigKey, value: float, shown: str) -> None:
+def _check_range(
+    spec: TopicConfigKey, value: float, shown: str, version: KafkaVersion | None
+) -> None:
     if spec.allow_minus_one and value == -1:
         return
-    low, high = spec.minimum, spec.maximum
+    low, high = spec.minimum_on(version), spec.maximum
     if (low is None or value >= low) and (high is None or value <= high):
         return
     if low is not None and high is not None:
@@ -252,10 +274,24 @@ def _check_range(spec: TopicConfigKey, value: float, shown: str) -> None:
         return
     if spec.allow_minus_one:
         wanted = f"-1 or {wanted}"
-    raise ConfigValueError(f"must be {wanted}, got {shown}")
+    raise ConfigValueError(f"must be {wanted}{_raised_note(spec, version)}, got {shown}")
 
 
-def _integer(spec: TopicConfigKey, raw: object) -> str:
+def _raised_note(spec: TopicConfigKey, version: KafkaVersion | None) -> str:
+    """Which version set the minimum, when it is not the oldest's."""
+    raised = [since for since, _ in spec.min_by_version if version is None or version >= since]
+    if not raised:
+        return ""
+    since = format_kafka_version(max(raised))
+    if version is None:
+        return (
+            f" (from Kafka {since}; settings.kafka_version names an older broker to allow "
+            f"{_fmt_bound(spec.minimum or 0)})"
+        )
+    return f" (from Kafka {since})"
+
+
+def _integer(spec: TopicConfigKey, raw: object, version: KafkaVersion | None) -> str:
     if spec.unit == "ms":
         wanted = _DURATION_HELP
     elif spec.unit == "bytes":
@@ -293,11 +329,11 @@ def _integer(spec: TopicConfigKey, raw: object) -> str:
         raise ConfigValueError(
             f"must fit a Java {spec.type} ({java_min} to {java_max}), got {_show(raw)}"
         )
-    _check_range(spec, value, str(value))
+    _check_range(spec, value, str(value), version)
     return str(value)
 
 
-def _double(spec: TopicConfigKey, raw: object) -> str:
+def _double(spec: TopicConfigKey, raw: object, version: KafkaVersion | None) -> str:
     bad = ConfigValueError(f"expected a number (e.g. 0.5), got {_show(raw)}")
     if isinstance(raw, bool):
         raise bad
@@ -309,7 +345,7 @@ def _double(spec: TopicConfigKey, raw: object) -> str:
         raise bad
     if not math.isfinite(value):
         raise bad
-    _check_range(spec, value, _show(raw) if isinstance(raw, str) else repr(value))
+    _check_range(spec, value, _show(raw) if isinstance(raw, str) else repr(value), version)
     # repr matches Java's Double.toString for the values people write (0.5, 0.25, 1.0).
     return repr(value)
 
@@ -411,25 +447,58 @@ def _opaque(raw: object) -> str:
     raise ConfigValueError(f"expected a scalar or a list, got {_show(raw)}")
 
 
-def normalize_config_value(key: str, raw: object) -> str:
-    """The string Kafka stores for `raw` (a value as YAML parsed it) under topic config `key`.
+def parse_kafka_version(text: str) -> KafkaVersion:
+    """'3.9', '4.1' or '4.1.1' -> (major, minor). Raises ConfigValueError for anything else
+    and for versions older than the oldest supported (3.9)."""
+    match = re.fullmatch(r"([0-9]+)\.([0-9]+)(\.[0-9]+)?", text.strip())
+    if match is None:
+        raise ConfigValueError(
+            f"expected a Kafka version such as '4.1' or '3.9', got {_show(text)}"
+        )
+    version = (int(match.group(1)), int(match.group(2)))
+    if version < OLDEST_SUPPORTED:
+        raise ConfigValueError(
+            f"Kafka {format_kafka_version(version)} is not supported "
+            f"(the oldest is {format_kafka_version(OLDEST_SUPPORTED)})"
+        )
+    return version
+
+
+def format_kafka_version(version: KafkaVersion) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def normalize_config_value(key: str, raw: object, version: KafkaVersion | None = None) -> str:
+    """The string Kafka stores for `raw` (a value as YAML parsed it) under topic config `key`,
+    for a broker of Kafka `version` (None: valid on every supported version).
 
     Guarantees: the result is what the broker would keep and `describe_configs` return, so it
     compares equal with `configs_equal`; human units ("7d", "1GiB") become plain integers;
     values Kafka would refuse (wrong type, out of range, not a choice) raise ConfigValueError
     with a message that names the expected form and the value given. A Python bool is never
     accepted as a number. An unknown `key` is not an error here (the caller checks
-    TOPIC_CONFIGS); its value is only turned into a string.
+    TOPIC_CONFIGS); its value is only turned into a string. A key `version` no longer knows,
+    or a value below `version`'s minimum, is refused like any other value the broker refuses.
     """
     if raw is None:
         raise ConfigValueError("expected a value, got null (remove the key to use the default)")
     spec = TOPIC_CONFIGS.get(key)
     if spec is None:
         return _opaque(raw)
+    if spec.removed_in is not None and spec.removed_on(version):
+        removed = format_kafka_version(spec.removed_in)
+        if version is None:
+            raise ConfigValueError(
+                f"removed in Kafka {removed}; set settings.kafka_version to the older broker "
+                "this file targets to use it"
+            )
+        raise ConfigValueError(
+            f"removed in Kafka {removed}: a {format_kafka_version(version)} broker refuses it"
+        )
     if spec.type in ("long", "int"):
-        return _integer(spec, raw)
+        return _integer(spec, raw, version)
     if spec.type == "double":
-        return _double(spec, raw)
+        return _double(spec, raw, version)
     if spec.type == "boolean":
         return _boolean(raw)
     if spec.type == "list":

@@ -22,8 +22,10 @@ from dreamscape_infra.errors import ConfigError
 from dreamscape_infra.topics.configs import (
     TOPIC_CONFIGS,
     ConfigValueError,
+    KafkaVersion,
     normalize_config_value,
     parse_duration_ms,
+    parse_kafka_version,
 )
 from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, format_path, parse_yaml
 
@@ -32,6 +34,10 @@ from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, for
 _KAFKA_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SEGMENT = r"[a-z][a-z0-9_-]*"
 MAX_TOPIC_NAME = 249
+# The one definition of the prune limits' defaults (PlanOptions and the CLI defer to these).
+DEFAULT_PRUNE_MAX_DELETES = 10
+DEFAULT_PRUNE_MIN_IDLE = "1h"
+DEFAULT_PRUNE_MIN_IDLE_MS = parse_duration_ms(DEFAULT_PRUNE_MIN_IDLE)
 
 
 class _Strict(BaseModel):
@@ -111,9 +117,16 @@ class SettingsModel(_Strict):
     strict_configs: bool = Field(
         False, description="Delete topic-level overrides that topics.yaml does not declare."
     )
-    prune_max_deletes: int = Field(10, ge=1, description="At most this many deletions per run.")
+    prune_max_deletes: int = Field(
+        DEFAULT_PRUNE_MAX_DELETES, ge=1, description="At most this many deletions per run."
+    )
+    kafka_version: str | None = Field(
+        None,
+        description="The Kafka version of the cluster this file targets, quoted (e.g. '3.9' or "
+        "'4.1'): configs are checked against it. Unset: valid on every supported version.",
+    )
     prune_min_idle: str | int = Field(
-        "1h",
+        DEFAULT_PRUNE_MIN_IDLE,
         description="--prune refuses topics with messages newer than this (e.g. 1h, 7d).",
     )
 
@@ -250,8 +263,8 @@ class DesiredState:
     environment: str | None
     environments: tuple[str, ...]
     strict_configs: bool = False
-    prune_max_deletes: int = 10
-    prune_min_idle_ms: int = 3_600_000
+    prune_max_deletes: int = DEFAULT_PRUNE_MAX_DELETES
+    prune_min_idle_ms: int = DEFAULT_PRUNE_MIN_IDLE_MS
     source: str = "topics.yaml"
     services: tuple[ServiceSpec, ...] = ()
     topic_index: Mapping[str, TopicSpec] = field(default_factory=dict, compare=False)
@@ -271,6 +284,7 @@ class _Problems:
         self.source = source
         self.doc = doc
         self.items: list[str] = []
+        self.kafka_version: KafkaVersion | None = None  # what config values are checked against
 
     def add(self, path: Path, message: str) -> None:
         line = self.doc.line_of(path) if self.doc is not None else None
@@ -348,7 +362,7 @@ def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) 
             problems.add(path, f"unknown topic config '{key}'{_suggest(key, list(TOPIC_CONFIGS))}")
             continue
         try:
-            out[key] = normalize_config_value(key, value)
+            out[key] = normalize_config_value(key, value, problems.kafka_version)
         except ConfigValueError as exc:
             problems.add((*path, key), str(exc))
     return out
@@ -389,7 +403,8 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
     """Load topics.yaml and resolve it for `environment` (None: the base declarations).
 
     Guarantees: every TopicSpec has a valid, conventional, unique name in a declared domain,
-    partitions and RF >= 1, only known configs in Kafka's string form, and
+    partitions and RF >= 1, only known configs in Kafka's string form that the Kafka version
+    of `settings.kafka_version` accepts (unset: every supported version), and
     min.insync.replicas <= RF — in this and in every other declared environment.
     """
     model, doc = read_topics_file(path)
@@ -400,6 +415,11 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
             [f"--env/DREAMSCAPE_ENV: unknown environment '{environment}' (declared: {declared})"]
         )
     _check_names(model, problems)
+    if model.settings.kafka_version is not None:
+        try:
+            problems.kafka_version = parse_kafka_version(model.settings.kafka_version)
+        except ConfigValueError as exc:
+            problems.add(("settings", "kafka_version"), str(exc))
     base_cfg = _normalise_configs(model.defaults.config, ("defaults", "config"), problems)
     topic_cfgs = [
         _normalise_configs(t.config, ("topics", i, "config"), problems)
@@ -425,7 +445,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
             )
         env_cfgs[env_name] = (defaults_cfg, overrides)
 
-    min_idle_ms = 3_600_000
+    min_idle_ms = DEFAULT_PRUNE_MIN_IDLE_MS
     try:
         min_idle_ms = parse_duration_ms(str(model.settings.prune_min_idle))
         if min_idle_ms < 0:

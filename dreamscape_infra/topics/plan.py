@@ -33,6 +33,8 @@ APPLICABLE: frozenset[str] = frozenset(
 )
 TopicStatus = Literal["create", "update", "in-sync", "unfixable", "unmanaged", "delete"]
 
+ActionRef = tuple[str, str, str | None]
+
 Scalar = str | int | None
 Value = Scalar | Mapping[str, "Value"]
 
@@ -50,17 +52,19 @@ class Action:
     reason: str | None = None
     # Set when a change is destructive and its flag was not given: shown, never applied.
     blocked: str | None = None
+    # Needs confirmation (a deletion, or partitions added to a keyed topic). Set by the planner
+    # where it decides the action, so safety never depends on the wording of `reason`.
+    destructive: bool = False
 
     @property
     def applicable(self) -> bool:
         return self.kind in APPLICABLE and self.blocked is None
 
     @property
-    def destructive(self) -> bool:
-        """Needs confirmation: deletes, and partition changes on keyed topics."""
-        return self.kind in ("delete-topic", "delete-config") or (
-            self.kind == "add-partitions" and self.reason is not None and "keyed" in self.reason
-        )
+    def ref(self) -> ActionRef:
+        """The action's identity within a plan and its report: one action per kind, topic and
+        config key. Results are matched by this, never by object identity."""
+        return (self.kind, self.topic, self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +76,15 @@ class TopicPlan:
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
+    """How to plan. The prune limits default to topics.yaml's settings (None: use them), so
+    their defaults live in one place, `topics/desired.py`."""
+
     strict_configs: bool = False
     prune: bool = False
     allow_keyed_repartition: bool = False
     force: bool = False  # prune topics with offsets or recent messages
-    max_deletes: int = 10
-    min_idle_ms: int = 3_600_000
+    max_deletes: int | None = None  # None: settings.prune_max_deletes
+    min_idle_ms: int | None = None  # None: settings.prune_min_idle
     now_ms: int = 0
 
 
@@ -119,8 +126,10 @@ class Plan:
         return tuple(a for a in self.actions if a.kind in kinds)
 
     def summary(self) -> dict[str, int]:
+        """Counts: `topics` is the declared topics (never unmanaged ones or ones planned for
+        deletion), `in_sync` how many of them match, then one count per action kind."""
         counts = {
-            "topics": len([t for t in self.topics if t.status != "unmanaged"]),
+            "topics": len([t for t in self.topics if t.status not in ("unmanaged", "delete")]),
             "in_sync": len([t for t in self.topics if t.status == "in-sync"]),
         }
         for action in self.actions:
@@ -143,6 +152,10 @@ def compute_plan(
     a decrease and an RF difference are unfixable findings.
     """
     opts = options or PlanOptions()
+    limits = _PruneLimits(
+        desired.prune_max_deletes if opts.max_deletes is None else opts.max_deletes,
+        desired.prune_min_idle_ms if opts.min_idle_ms is None else opts.min_idle_ms,
+    )
     strict = opts.strict_configs or desired.strict_configs
     entries: list[TopicPlan] = []
     for spec in desired.topics:
@@ -161,7 +174,7 @@ def compute_plan(
     facts = prune_facts or PruneFacts()
     deletions = 0
     for name in unmanaged:
-        action = _unmanaged(name, opts, facts, deletions)
+        action = _unmanaged(name, opts, limits, facts, deletions)
         if action.kind == "delete-topic" and action.blocked is None:
             deletions += 1
         entries.append(
@@ -202,6 +215,7 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 after=spec.partitions,
                 reason=reason,
                 blocked=blocked,
+                destructive=keyed,
             )
         )
     elif spec.partitions < current:
@@ -266,6 +280,7 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 after=None,
                 source="topic",
                 reason=None if strict else "not in topics.yaml; --strict-configs removes it",
+                destructive=strict,
             )
         )
     if any(a.kind == "unfixable" for a in actions):
@@ -277,20 +292,34 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
     return TopicPlan(spec.name, status, tuple(actions))
 
 
-def _unmanaged(name: str, opts: PlanOptions, facts: PruneFacts, deletions: int) -> Action:
+@dataclass(frozen=True, slots=True)
+class _PruneLimits:
+    max_deletes: int
+    min_idle_ms: int
+
+
+def _unmanaged(
+    name: str, opts: PlanOptions, limits: _PruneLimits, facts: PruneFacts, deletions: int
+) -> Action:
     if not opts.prune:
         return Action("unmanaged", name, reason="not declared in topics.yaml; --prune deletes it")
     blocked: str | None = None
     groups = facts.groups.get(name, ())
     latest = facts.latest_timestamp_ms.get(name)
-    if deletions >= opts.max_deletes:
-        blocked = f"over the limit of {opts.max_deletes} deletions per run"
+    if deletions >= limits.max_deletes:
+        blocked = f"over the limit of {limits.max_deletes} deletions per run"
     elif groups and not opts.force:
         blocked = f"consumer groups have offsets on it ({', '.join(groups)}); --force deletes it"
-    elif latest is not None and opts.now_ms - latest < opts.min_idle_ms and not opts.force:
+    elif latest is not None and opts.now_ms - latest < limits.min_idle_ms and not opts.force:
         age_s = max(0, (opts.now_ms - latest) // 1000)
         blocked = f"received a message {age_s}s ago; --force deletes it"
-    return Action("delete-topic", name, reason="not declared in topics.yaml", blocked=blocked)
+    return Action(
+        "delete-topic",
+        name,
+        reason="not declared in topics.yaml",
+        blocked=blocked,
+        destructive=True,
+    )
 
 
 def block_unconfirmed(plan: Plan, reason: str) -> Plan:

@@ -8,7 +8,7 @@ and CLI users get the same topics.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dreamscape_infra.kafka.cluster import ClusterSnapshot, KafkaAdmin
 from dreamscape_infra.topics.apply import ApplyProgress, Report, apply_plan, no_progress
@@ -42,16 +42,9 @@ def observe(admin: KafkaAdmin, desired: DesiredState, *, prune: bool) -> Observe
 
 
 def make_plan(desired: DesiredState, observed: Observed, options: PlanOptions) -> Plan:
-    """compute_plan with the prune limits of topics.yaml and the current time filled in."""
-    opts = PlanOptions(
-        strict_configs=options.strict_configs,
-        prune=options.prune,
-        allow_keyed_repartition=options.allow_keyed_repartition,
-        force=options.force,
-        max_deletes=options.max_deletes or desired.prune_max_deletes,
-        min_idle_ms=desired.prune_min_idle_ms,
-        now_ms=options.now_ms or int(time.time() * 1000),
-    )
+    """compute_plan with the current time filled in (the prune limits come from topics.yaml
+    unless `options` sets them)."""
+    opts = replace(options, now_ms=options.now_ms or int(time.time() * 1000))
     return compute_plan(desired, observed.snapshot, opts, observed.prune_facts)
 
 
@@ -70,7 +63,7 @@ def sync_desired(
     progress: ApplyProgress = no_progress,
 ) -> SyncOutcome:
     """Plan and apply without prompting: no deletions unless options ask for them."""
-    opts = options or PlanOptions(max_deletes=desired.prune_max_deletes)
+    opts = options or PlanOptions()
     observed = observe(admin, desired, prune=opts.prune)
     plan = make_plan(desired, observed, opts)
     report = apply_plan(

@@ -1,22 +1,25 @@
-"""Turning values into rich renderables (for people) and plain dicts (for `--output json`).
+"""Turning values into tables (`TableData`) and lines (`Line`) for people, and plain dicts
+for `--output json`.
 
-Nothing here prints or creates a Console: the CLI does. The JSON shapes are documented in
-docs/json-output.md and stay stable: add keys, never rename them.
+Nothing here prints or creates a Console: the CLI does, with `AppState.print_tables`, which
+folds cells on a terminal and prints one tab-separated line per row through a pipe. The JSON
+shapes are documented in docs/json-output.md and stay stable: add keys, never rename them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.kafka.cluster import TopicState
+from dreamscape_infra.tables import Line, TableData
 from dreamscape_infra.topics.apply import ActionReport, Report
 from dreamscape_infra.topics.desired import DesiredState, TopicSpec
-from dreamscape_infra.topics.plan import Action, Plan
+from dreamscape_infra.topics.inspect import ImportedTopic, TopicDescription
+from dreamscape_infra.topics.plan import Action, Plan, TopicPlan
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 JSON_VERSION = 1
 
@@ -104,43 +107,54 @@ _OUTCOME_STYLE = {
 }
 
 
-def render_plan(plan: Plan, report: Report | None = None) -> RenderableType:
-    """The plan grouped by kind of change; with a report, each row shows its outcome."""
-    outcome = {id(r.action): r for r in report.results} if report is not None else {}
-    parts: list[RenderableType] = []
+def render_plan(plan: Plan, report: Report | None = None) -> tuple[TableData | Line, ...]:
+    """The plan grouped by kind of change, as tables; with a report, each row shows its outcome
+    (the report's results, in plan order, are the rows: no lookup by identity).
+
+    Without a report, a closing line says how many declared topics are in sync.
+    """
+    items: list[TableData | Line] = []
     for title, kinds in _SECTIONS:
-        rows = [a for a in plan.actions if a.kind in kinds]
         if report is not None:
-            rows += [
-                r.action for r in report.results if r.action.kind in kinds and r.action not in rows
+            results = [r for r in report.results if r.action.kind in kinds]
+            if not results:
+                continue
+            rows = [
+                (
+                    r.action.topic,
+                    _change_text(r.action),
+                    _note(r.action),
+                    r.outcome + (f" {r.message}" if r.message else ""),
+                )
+                for r in results
             ]
-        if not rows:
+            styles = [_OUTCOME_STYLE.get(r.outcome, "") for r in results]
+            items.append(
+                TableData.build(
+                    f"{title} ({len(rows)})", ("topic", "change", "note", "result"), rows, styles
+                )
+            )
             continue
-        table = Table(title=f"{title} ({len(rows)})", title_justify="left", show_edge=False)
-        table.add_column("topic", no_wrap=True)
-        table.add_column("change")
-        table.add_column("note")
-        if report is not None:
-            table.add_column("result")
-        for action in rows:
-            cells: list[RenderableType] = [action.topic, _change_text(action), _note(action)]
-            if report is not None:
-                r = outcome.get(id(action))
-                label = r.outcome if r is not None else "-"
-                msg = f" {r.message}" if r is not None and r.message else ""
-                cells.append(Text(label + msg, style=_OUTCOME_STYLE.get(label, "")))
-            table.add_row(*cells)
-        parts.append(table)
+        actions = [a for a in plan.actions if a.kind in kinds]
+        if actions:
+            items.append(
+                TableData.build(
+                    f"{title} ({len(actions)})",
+                    ("topic", "change", "note"),
+                    ((a.topic, _change_text(a), _note(a)) for a in actions),
+                    ["yellow" if a.blocked else "" for a in actions],
+                )
+            )
     if report is not None:
-        return Group(*parts)
+        return tuple(items)
     summary = plan.summary()
     in_sync = summary.get("in_sync", 0)
     total = summary.get("topics", 0)
     if not plan.has_changes and not plan.unfixable:
-        parts.append(Text(f"In sync: {in_sync} of {total} declared topics match.", style="green"))
+        items.append(Line(f"In sync: {in_sync} of {total} declared topics match.", "green"))
     else:
-        parts.append(Text(f"{in_sync} of {total} declared topics in sync.", style="bold"))
-    return Group(*parts)
+        items.append(Line(f"{in_sync} of {total} declared topics in sync.", "bold"))
+    return tuple(items)
 
 
 def _change_text(action: Action) -> str:
@@ -162,18 +176,34 @@ def _note(action: Action) -> str:
     return action.reason or ""
 
 
-def render_report_summary(report: Report) -> Text:
-    """One closing line: what was applied, what failed."""
+def _report_parts(report: Report) -> list[tuple[str, str]]:
     verb = "validated" if report.dry_run else "applied"
-    text = Text(f"{len(report.applied)} change(s) {verb}")
+    parts = [(f"{len(report.applied)} change(s) {verb}", "")]
     if report.errors:
-        text.append(f", {len(report.errors)} failed", style="red")
+        parts.append((f", {len(report.errors)} failed", "red"))
     blocked = sum(1 for r in report.results if r.outcome == "blocked")
     if blocked:
-        text.append(f", {blocked} blocked", style="yellow")
+        parts.append((f", {blocked} blocked", "yellow"))
     unfixable = sum(1 for r in report.results if r.action.kind == "unfixable")
     if unfixable:
-        text.append(f", {unfixable} unfixable drift", style="red")
+        parts.append((f", {unfixable} unfixable drift", "red"))
+    return parts
+
+
+def report_summary_line(report: Report) -> Line:
+    """One closing line: what was applied, what failed (red when anything did)."""
+    parts = _report_parts(report)
+    worst = next((style for _, style in parts if style == "red"), "")
+    return Line("".join(text for text, _ in parts), worst)
+
+
+def render_report_summary(report: Report) -> Text:
+    """The closing line as rich Text, each part in its colour."""
+    from rich.text import Text
+
+    text = Text()
+    for part, style in _report_parts(report):
+        text.append(part, style=style or None)
     return text
 
 
@@ -204,23 +234,29 @@ def desired_json(desired: DesiredState) -> dict[str, Any]:
     }
 
 
-def render_desired(desired: DesiredState) -> RenderableType:
+def render_desired(desired: DesiredState) -> tuple[TableData, ...]:
+    """The resolved topics (name, owner, partitions, RF, configs) and the consumer groups."""
     env = desired.environment or "base"
-    table = Table(title=f"Desired topics ({env})", title_justify="left")
-    for column in ("topic", "owner", "partitions", "RF", "configs"):
-        table.add_column(column)
-    for spec in desired.topics:
-        configs = ", ".join(f"{k}={v}" for k, v in spec.configs.items())
-        table.add_row(
-            spec.name, spec.owner, str(spec.partitions), str(spec.replication_factor), configs
-        )
-    groups = Table(title="Consumer groups", title_justify="left")
-    groups.add_column("group")
-    groups.add_column("service")
-    groups.add_column("reads")
-    for g in desired.groups:
-        groups.add_row(g.name, g.service, "\n".join(g.topics))
-    return Group(table, groups)
+    topics = TableData.build(
+        f"Desired topics ({env})",
+        ("topic", "owner", "partitions", "RF", "configs"),
+        (
+            (
+                spec.name,
+                spec.owner,
+                spec.partitions,
+                spec.replication_factor,
+                ", ".join(f"{k}={v}" for k, v in spec.configs.items()),
+            )
+            for spec in desired.topics
+        ),
+    )
+    groups = TableData.build(
+        "Consumer groups",
+        ("group", "service", "reads"),
+        ((g.name, g.service, "\n".join(g.topics)) for g in desired.groups),
+    )
+    return topics, groups
 
 
 def topic_list_rows(
@@ -251,12 +287,81 @@ def topic_list_rows(
     return rows
 
 
-def render_rows(title: str, rows: Sequence[dict[str, Any]]) -> RenderableType:
-    table = Table(title=title, title_justify="left")
+def render_rows(title: str, rows: Sequence[dict[str, Any]]) -> TableData | Line:
+    """Rows of equal keys (e.g. `topic_list_rows`) as one table; the keys are the columns."""
     if not rows:
-        return Text(f"{title}: none")
-    for column in rows[0]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("-" if v is None else str(v) for v in row.values()))
-    return table
+        return Line(f"{title}: none")
+    return TableData.build(title, tuple(rows[0]), (tuple(row.values()) for row in rows))
+
+
+def describe_json(description: TopicDescription) -> dict[str, Any]:
+    """One topic as one JSON document (`topics describe --output json`)."""
+    topic = description.state
+    return {
+        "kind": "topic",
+        "version": JSON_VERSION,
+        "name": topic.name,
+        "declared": description.spec is not None,
+        "partitions": [
+            {"id": p.id, "leader": p.leader, "replicas": list(p.replicas), "isr": list(p.isr)}
+            for p in topic.partitions
+        ],
+        "replication_factor": topic.replication_factor,
+        "configs": {
+            key: {"value": entry.value, "source": entry.source}
+            for key, entry in sorted(topic.configs.items())
+        },
+        "differences": [action_json(a) for a in description.differences],
+    }
+
+
+def render_description(description: TopicDescription) -> tuple[TableData | Line, ...]:
+    """Partitions (leader, replicas, ISR), the non-default and declared configs, then the drift
+    (or a line saying there is none, or that the topic is not declared)."""
+    topic, spec = description.state, description.spec
+    partitions = TableData.build(
+        f"{topic.name}: {topic.partition_count} partitions, RF {topic.replication_factor}",
+        ("partition", "leader", "replicas", "isr"),
+        (
+            (p.id, p.leader, ",".join(map(str, p.replicas)), ",".join(map(str, p.isr)))
+            for p in topic.partitions
+        ),
+    )
+    configs = TableData.build(
+        "Configs (non-default, and declared)",
+        ("key", "value", "source"),
+        (
+            (key, entry.value, entry.source)
+            for key, entry in sorted(topic.configs.items())
+            if entry.source != "default" or (spec is not None and key in spec.configs)
+        ),
+    )
+    if spec is None:
+        return partitions, configs, Line("Not declared in topics.yaml.")
+    if not description.differences:
+        return partitions, configs, Line("Matches its declaration.")
+    drift = Plan((TopicPlan(topic.name, "update", description.differences),))
+    return partitions, configs, *render_plan(drift)[:-1]  # without the in-sync count line
+
+
+def import_fragment(imported: Sequence[ImportedTopic]) -> dict[str, Any]:
+    """A topics.yaml `topics:` fragment (`topics import`; the same document in JSON mode)."""
+    entries = []
+    for topic in imported:
+        entry: dict[str, Any] = {
+            "name": topic.name,
+            "partitions": topic.partitions,
+            "replication_factor": topic.replication_factor,
+        }
+        if topic.configs:
+            entry["config"] = dict(topic.configs)
+        entries.append(entry)
+    return {"topics": entries}
+
+
+def import_yaml(imported: Sequence[ImportedTopic], source: str) -> str:
+    """The fragment as YAML, headed by a comment naming where it was read."""
+    import yaml  # only `topics import` needs a YAML writer
+
+    text = yaml.safe_dump(import_fragment(imported), sort_keys=False, default_flow_style=False)
+    return f"# imported from {source}: {len(imported)} topics\n{text}"
