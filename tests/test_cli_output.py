@@ -158,3 +158,44 @@ def test_on_a_terminal_names_fold_instead_of_being_cut() -> None:
     )
     assert LONG in topic_column
     assert "declared topics in sync" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("topics", "validate"),
+        ("topics", "show"),
+        ("topics", "plan"),
+        ("topics", "sync"),
+        ("topics", "list"),
+        ("groups", "list"),
+        ("groups", "lag"),
+        ("events", "tail"),
+        ("events", "validate"),
+        ("acls", "plan"),
+        ("acls", "sync"),
+        ("health",),
+        ("serve",),
+    ],
+    ids=" ".join,
+)
+def test_commands_that_read_topics_yaml_take_topics_file_after_the_command(
+    path: tuple[str, ...],
+) -> None:
+    """`topics sync -f FILE` (the CI recipe's form) as well as the global `-f FILE topics sync`."""
+    command = dict(COMMANDS)[path]
+    names = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    assert {"--topics-file", "-f"} <= names
+
+
+def test_topics_file_after_the_command_is_the_one_read(tmp_path: Path) -> None:
+    """The per-command -f wins over the global one, which names a file that does not exist."""
+    missing = str(tmp_path / "missing.yaml")
+    result = runner.invoke(
+        app, ["-f", missing, "topics", "validate", "-f", SMALL, "-o", "json"], obj=AppState()
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["file"] == SMALL
+    result = runner.invoke(app, ["topics", "validate", "-f", missing], obj=AppState())
+    assert result.exit_code == 3
+    assert "missing.yaml" in result.output

@@ -10,7 +10,13 @@ from typing import Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    OUTPUT_OPTION,
+    TOPICS_FILE_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import ExitCode
 
 app = typer.Typer(
@@ -64,7 +70,11 @@ def _plan(state: AppState, prune: bool, super_user: list[str] | None) -> tuple[A
 
 
 @app.command("show")
-def show(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
+def show(
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
     """The ACLs topics.yaml's services need, without a cluster.
 
     Example: dreamscape-infra acls show --output json
@@ -82,6 +92,7 @@ def show(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> Non
 @app.command("plan")
 def plan_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     prune: bool = typer.Option(
         False, "--prune", help="Plan " + PRUNE_HELP[0].lower() + PRUNE_HELP[1:]
     ),
@@ -117,6 +128,7 @@ def plan_cmd(
 @app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     prune: bool = typer.Option(False, "--prune", help=PRUNE_HELP + " Confirms; see --yes."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm --prune without a prompt."),
     dry_run: bool = typer.Option(

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    OUTPUT_OPTION,
+    TOPICS_FILE_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, UsageError
 
 if TYPE_CHECKING:
@@ -244,6 +250,7 @@ def _stdout_gone() -> None:
 @app.command("tail")
 def tail(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     topics: list[str] = TOPICS_ARG,
     from_beginning: bool = FROM_BEGINNING,
     since: str | None = SINCE,
@@ -360,6 +367,7 @@ def tail(
 @app.command("validate")
 def validate(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     topics: list[str] = TOPICS_ARG,
     from_beginning: bool = typer.Option(
         False, "--from-beginning", help="Check from the oldest message (the default)."
@@ -468,6 +476,7 @@ def _parse_headers(headers: Sequence[str]) -> tuple[tuple[str, bytes | None], ..
 @app.command("produce")
 def produce(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     topic: str = typer.Argument(..., help="The topic to write to (declared in topics.yaml)."),
     event_type: str | None = typer.Option(
         None, "--type", "-t", help="eventType; default: the topic's (user.created for ...)."
@@ -708,7 +717,10 @@ def _envelopes(
 
 
 @app.command("schema")
-def schema(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
+def schema(
+    ctx: typer.Context,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
     """Print the BaseEvent JSON Schema (draft 2020-12), for services and editors.
 
     The same schema `events validate` and `events produce` check against; shipped as

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    OUTPUT_OPTION,
+    TOPICS_FILE_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import ExitCode, RefusedError, UsageError
 
 if TYPE_CHECKING:
@@ -55,7 +61,10 @@ def _window_seconds(text: str) -> float:
 
 @app.command("list")
 def list_cmd(
-    ctx: typer.Context, env: str | None = ENV_OPTION, output: OutputFormat | None = OUTPUT_OPTION
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    env: str | None = ENV_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Every group on the cluster, and every group topics.yaml declares: state, members,
     declared, status and total lag. A declared group with nothing committed is `not-started`.
@@ -84,6 +93,7 @@ def list_cmd(
 @app.command("lag")
 def lag_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     groups: list[str] | None = typer.Argument(
         None, help="Groups to show (default: those topics.yaml declares)."
     ),
@@ -162,6 +172,7 @@ def lag_cmd(
 @app.command("reset-offsets")
 def reset_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     group: str = typer.Argument(..., help="The consumer group."),
     topics: list[str] | None = typer.Option(
         None, "--topic", "-t", help="A topic to reset (repeatable)."
@@ -275,6 +286,7 @@ def reset_cmd(
 @app.command("delete")
 def delete_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     group: str = typer.Argument(..., help="The consumer group."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete without a prompt."),
     env: str | None = ENV_OPTION,

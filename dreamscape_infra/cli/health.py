@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    OUTPUT_OPTION,
+    TOPICS_FILE_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import EnvironmentFailure, ExitCode
 
 if TYPE_CHECKING:
@@ -77,6 +83,7 @@ def _evaluate(
 
 def health(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
@@ -158,6 +165,7 @@ def _check_host(host: str) -> str:
 
 def serve(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to bind (loopback by default; 0.0.0.0 exposes it)."
     ),

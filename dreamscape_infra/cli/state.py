@@ -157,3 +157,22 @@ def get_state(ctx: typer.Context) -> AppState:
 OUTPUT_OPTION: Any = typer.Option(
     None, "--output", "-o", help="table for people, json for machines (overrides the global)."
 )
+
+
+def _topics_file_here(ctx: typer.Context, value: str | None) -> None:
+    if value is not None:
+        get_state(ctx).topics_file = value
+
+
+# Per-command --topics-file/-f: `topics sync -f services/topics.yaml` as well as the global
+# `-f FILE topics sync`; it overrides the global option and DREAMSCAPE_TOPICS_FILE.
+TOPICS_FILE_OPTION: Any = typer.Option(
+    None,
+    "--topics-file",
+    "-f",
+    metavar="FILE",
+    help="The topics file for this command (overrides the global -f and DREAMSCAPE_TOPICS_FILE).",
+    callback=_topics_file_here,
+    expose_value=False,
+    show_default=False,
+)

@@ -12,7 +12,13 @@ from typing import Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    OUTPUT_OPTION,
+    TOPICS_FILE_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode, RefusedError
 
 app = typer.Typer(
@@ -32,7 +38,11 @@ def _load(state: AppState, env: str | None) -> Any:
 
 
 @app.command("validate")
-def validate(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
+def validate(
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
     """Check topics.yaml (every environment) without a cluster.
 
     Example: dreamscape-infra topics validate
@@ -63,7 +73,10 @@ def validate(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) ->
 
 @app.command("show")
 def show(
-    ctx: typer.Context, env: str | None = ENV_OPTION, output: OutputFormat | None = OUTPUT_OPTION
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    env: str | None = ENV_OPTION,
+    output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Show the resolved desired state: name, partitions, RF, configs, owner.
 
@@ -80,7 +93,10 @@ def show(
 
 
 @app.command("schema")
-def schema(ctx: typer.Context, output: OutputFormat | None = OUTPUT_OPTION) -> None:
+def schema(
+    ctx: typer.Context,
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
     """Print the JSON Schema of topics.yaml (for editors and CI checks).
 
     The schema is a JSON document, so both output formats print it.
@@ -114,6 +130,7 @@ def _plan_options(
 @app.command("plan")
 def plan_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     detailed_exitcode: bool = typer.Option(
         False,
@@ -153,6 +170,7 @@ def plan_cmd(
 @app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     dry_run: bool = typer.Option(
         False,
@@ -280,6 +298,7 @@ def _write_reassignment(
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     all_topics: bool = typer.Option(
         False, "--all", "-a", help="Include internal topics and topics outside the prefix."
@@ -311,6 +330,7 @@ def list_cmd(
 @app.command("describe")
 def describe_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     name: str = typer.Argument(..., help="The topic's name."),
     env: str | None = ENV_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
@@ -340,6 +360,7 @@ def describe_cmd(
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     prefix: str = typer.Option("dreamscape.", "--prefix", help="Only topics with this prefix."),
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
@@ -393,6 +414,7 @@ def _busy(state: AppState, output: OutputFormat | None, message: str) -> _Busy:
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
     export_format: str = typer.Option(
         ..., "--format", metavar="strimzi", help="The manifest format: strimzi."
     ),
