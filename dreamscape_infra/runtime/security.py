@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from dreamscape_infra.topics.desired import DesiredState
+
 SecurityMode = Literal["plaintext", "ssl", "sasl_plain", "sasl_scram", "sasl_ssl"]
 SECURITY_MODES: tuple[SecurityMode, ...] = get_args(SecurityMode)
 ListenerProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -183,6 +185,33 @@ class SecurityConfig:
 def _valid_user(name: str) -> bool:
     # JAAS option names (user_<name>) and file names: keep to a safe alphabet
     return bool(name) and all(c.isalnum() or c in "._-" for c in name) and name[0] != "."
+
+
+def sasl_user_of(principal: str) -> str | None:
+    """The SASL username a principal authenticates as (`User:auth-service` -> `auth-service`);
+    None for a principal no SASL user can be (a TLS subject such as `User:CN=x,O=y`)."""
+    kind, _, name = principal.partition(":")
+    return name if kind == "User" and _valid_user(name) else None
+
+
+def service_users(desired: DesiredState) -> tuple[str, ...]:
+    """The SASL users a secured local stack creates for topics.yaml (besides the admin).
+
+    A service of `services:` logs in as its principal's name, so the principal its ACLs name
+    is the one the broker sees: `User:auth-service` -> user `auth-service`. The other services
+    topics.yaml names (consumer groups, domain and topic owners) log in under their own name.
+    Retired services get no user; principals no SASL user can be (TLS subjects) are skipped.
+    """
+    declared = {s.name: s for s in desired.services}
+    names = {g.service for g in desired.groups} | set(desired.domains.values())
+    names |= {t.owner for t in desired.topics if t.owner}
+    users = {n for n in names if n and n not in declared and _valid_user(n)}
+    for service in desired.services:
+        user = sasl_user_of(service.principal)
+        if user is not None and not service.retired:
+            users.add(user)
+    users.discard(ADMIN_USER)  # the admin's own user exists anyway, as the super user
+    return tuple(sorted(users))
 
 
 def read_password(security: SecurityConfig, user: str) -> Secret:
