@@ -51,6 +51,28 @@ def test_no_authorizer_without_acls(tmp_path: Path) -> None:
     assert "authorizer.class.name" not in _props(server_properties(broker, layout))
 
 
+@pytest.mark.parametrize(
+    ("mode", "security", "supers"),
+    [
+        ("zookeeper", "sasl_scram", "User:admin"),
+        ("kraft", "sasl_scram", "User:admin"),  # its controller listener is SASL too
+        ("kraft", "sasl_ssl", "User:admin"),
+        ("zookeeper", "ssl", "User:admin"),  # SSL clients without a certificate: ANONYMOUS
+        ("kraft", "ssl", "User:admin;User:ANONYMOUS"),  # the controller listener is plaintext
+    ],
+)
+def test_super_users_of_a_secured_stack(
+    tmp_path: Path, mode: str, security: str, supers: str
+) -> None:
+    from dreamscape_infra.runtime.security import SecurityConfig, ensure_passwords
+
+    layout = Layout(mode, 1, "x", 2181, 9092, 9093, cluster_id="c", acls=True, security=security)  # type: ignore[arg-type]
+    config = SecurityConfig.for_state(security, tmp_path)
+    ensure_passwords(config)
+    broker = next(s for s in services_of(layout, tmp_path) if s.is_broker)
+    assert _props(server_properties(broker, layout, config))["super.users"] == supers
+
+
 def test_only_the_admin_is_super_user_without_plaintext_listeners() -> None:
     props = authorizer_properties("kraft", plaintext_listeners=False)
     assert props["super.users"] == "User:admin"

@@ -544,6 +544,33 @@ def broker_properties(
     return values
 
 
+CONTROLLER_LISTENER = "CONTROLLER"
+
+
+def controller_properties(security: SecurityConfig) -> dict[str, object]:
+    """KRaft: the CONTROLLER listener's settings when the stack uses SASL (else {}: PLAINTEXT).
+
+    A PLAINTEXT controller listener would make every connection to it User:ANONYMOUS, which an
+    authorizer must then treat as a super user, so any local process could administer the
+    cluster through it (AdminClient's bootstrap.controllers, KIP-919) without a password. With
+    SASL the node logs in to its own controller as the admin. PLAIN, because KRaft keeps SCRAM
+    credentials in the metadata log the controller serves, so a controller listener cannot
+    use them; the admin is the listener's only user. Holds a password: write it 0600.
+    """
+    if not security.sasl:
+        return {}
+    prefix = f"listener.name.{CONTROLLER_LISTENER.lower()}."
+    admin = _jaas_value(read_password(security, ADMIN_USER).reveal())
+    return {
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        f"{prefix}sasl.enabled.mechanisms": "PLAIN",
+        f"{prefix}plain.sasl.jaas.config": (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f"username={_jaas_value(ADMIN_USER)} password={admin} user_{ADMIN_USER}={admin};"
+        ),
+    }
+
+
 def scram_config_file(security: SecurityConfig, user: str) -> str:
     """`SCRAM-SHA-256=[iterations=...,password=...]` lines for `kafka-configs
     --add-config-file`. Contains the password: write it to a 0600 file, never an argument."""
