@@ -57,8 +57,10 @@ def test_no_authorizer_without_acls(tmp_path: Path) -> None:
         ("zookeeper", "sasl_scram", "User:admin"),
         ("kraft", "sasl_scram", "User:admin"),  # its controller listener is SASL too
         ("kraft", "sasl_ssl", "User:admin"),
-        ("zookeeper", "ssl", "User:admin"),  # SSL clients without a certificate: ANONYMOUS
-        ("kraft", "ssl", "User:admin;User:ANONYMOUS"),  # the controller listener is plaintext
+        # SSL without client certificates: clients, and the brokers' own requests, are
+        # User:ANONYMOUS (with only User:admin, a 3.9 broker denies its controller's requests)
+        ("zookeeper", "ssl", "User:admin;User:ANONYMOUS"),
+        ("kraft", "ssl", "User:admin;User:ANONYMOUS"),
     ],
 )
 def test_super_users_of_a_secured_stack(
@@ -102,3 +104,18 @@ def test_docker_runtime_refuses_acls(tmp_path: Path) -> None:
     runtime = DockerComposeRuntime(compose_file=tmp_path / "compose.yaml", env={})
     with pytest.raises(ConfigError, match="--acls applies to --runtime local only"):
         runtime.up(UpOptions(acls=True), no_progress)
+
+
+def test_which_listeners_are_anonymous(tmp_path: Path) -> None:
+    from dreamscape_infra.runtime.security import Listener, SecurityConfig
+
+    def anonymous(mode: str, *extra: Listener) -> bool:
+        return SecurityConfig.for_state(mode, tmp_path, extra_listeners=extra).anonymous
+
+    assert anonymous("plaintext")
+    assert anonymous("ssl")
+    assert not anonymous("sasl_scram")
+    assert not anonymous("sasl_ssl")
+    assert not anonymous("sasl_ssl", Listener("MTLS", "SSL", 1, client_auth="required"))
+    assert anonymous("sasl_ssl", Listener("TLS", "SSL", 1))
+    assert anonymous("sasl_scram", Listener("PLAIN", "PLAINTEXT", 1))

@@ -311,13 +311,15 @@ def server_properties(
     # KRaft with SASL: the controller listener is SASL_PLAINTEXT/PLAIN, the admin its only user
     controller = controller_properties(security) if security is not None else {}
     if layout.acls:
-        # requests on a PLAINTEXT listener come from User:ANONYMOUS: unsecured stacks, plaintext
-        # test listeners, and the KRaft controller listener of a stack without SASL
+        # requests on a listener without authentication come from User:ANONYMOUS: unsecured
+        # stacks, SSL without client certificates (the brokers' own requests too, when it is
+        # the inter-broker listener), plaintext test listeners, and the KRaft controller
+        # listener of a stack without SASL
         plaintext = (
             security is None
             or not security.secured
+            or security.anonymous
             or (service.kind == "kraft" and not controller)
-            or any(x.protocol == "PLAINTEXT" for x in security.extra_listeners)
         )
         values.update(authorizer_properties(layout.mode, plaintext_listeners=plaintext))
     if security is not None and security.secured:

@@ -160,6 +160,16 @@ class SecurityConfig:
         return any(m.startswith("SCRAM") for m in self.enabled_mechanisms)
 
     @property
+    def anonymous(self) -> bool:
+        """A client listener lets clients in unauthenticated: PLAINTEXT, or SSL without client
+        certificates. Kafka calls them all User:ANONYMOUS, and so the brokers too when it is
+        their inter-broker listener."""
+        return self.protocol in ("PLAINTEXT", "SSL") or any(
+            x.protocol == "PLAINTEXT" or (x.protocol == "SSL" and x.client_auth != "required")
+            for x in self.extra_listeners
+        )
+
+    @property
     def all_users(self) -> tuple[str, ...]:
         return (ADMIN_USER, *self.users)
 
