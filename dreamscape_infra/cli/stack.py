@@ -217,7 +217,8 @@ def up(
         False,
         "--acls",
         help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft). "
-        "User:admin is a super user; on a plaintext listener so is everyone (docs/acls.md).",
+        "User:admin is a super user; without SASL (plaintext, ssl) so is everyone: use "
+        "--security sasl_scram --acls to hold services to their ACLs (docs/acls.md).",
     ),
     security: str | None = typer.Option(
         None,
