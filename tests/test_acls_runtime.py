@@ -5,6 +5,7 @@ That the brokers really start with them and enforce ACLs is tests/test_acls_kafk
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,27 @@ def test_which_listeners_are_anonymous(tmp_path: Path) -> None:
     assert not anonymous("sasl_ssl", Listener("MTLS", "SSL", 1, client_auth="required"))
     assert anonymous("sasl_ssl", Listener("TLS", "SSL", 1))
     assert anonymous("sasl_scram", Listener("PLAIN", "PLAINTEXT", 1))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked", "runs"),
+    [
+        (True, None, True),  # a restart keeps the authorizer the stack was started with
+        (True, False, False),  # --no-acls drops it
+        (False, None, False),
+        (False, True, True),
+        (None, None, False),  # a fresh stack: none unless asked
+    ],
+)
+def test_a_stopped_stack_keeps_its_authorizer_unless_told(
+    tmp_path: Path, recorded: bool | None, asked: bool | None, runs: bool
+) -> None:
+    from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+    runtime = LocalRuntime(LocalConfig(state_dir=tmp_path), env={})
+    layout = Layout("zookeeper", 1, "3.9.1", 2181, 9092, 9093, security="sasl_scram")
+    if recorded is not None:  # a stack that was started and stopped (no pid files)
+        runtime._write_layout(replace(layout, acls=recorded))
+    notes: list[str] = []
+    assert runtime._with_authorizer(layout, asked, notes).acls is runs
+    assert notes == []

@@ -213,12 +213,14 @@ def up(
         "--no-sync",
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
-    acls: bool = typer.Option(
-        False,
-        "--acls",
-        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft). "
-        "User:admin is a super user; without SASL (plaintext, ssl) so is everyone: use "
-        "--security sasl_scram --acls to hold services to their ACLs (docs/acls.md).",
+    acls: bool | None = typer.Option(
+        None,
+        "--acls/--no-acls",
+        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft); "
+        "default: what the stack has, else none. User:admin is a super user; without SASL "
+        "(plaintext, ssl) so is everyone: use --security sasl_scram --acls to hold services "
+        "to their ACLs (docs/acls.md).",
+        show_default=False,
     ),
     security: str | None = typer.Option(
         None,

@@ -696,19 +696,25 @@ class LocalRuntime:
             security=fresh.security,
         )
 
-    def _with_authorizer(self, layout: Layout, acls: bool, notes: list[str]) -> Layout:
-        """`--acls` for a stack that starts now; a running stack keeps what it runs with."""
+    def _with_authorizer(self, layout: Layout, acls: bool | None, notes: list[str]) -> Layout:
+        """`--acls`/`--no-acls` for a stack that starts now, else (None) what it was started
+        with: a restart must not silently drop the authorizer of a secured stack. A running
+        stack keeps what it runs with."""
         recorded = self.read_layout()
         running = recorded is not None and any(
             self.live_pid(s) is not None for s in services_of(recorded, self.state_dir)
         )
         if recorded is not None and running:
-            if acls and not recorded.acls:
+            if acls is not None and acls != recorded.acls:
+                have = "an authorizer" if recorded.acls else "no authorizer"
+                flag = "--acls" if acls else "--no-acls"
                 notes.append(
-                    "the running brokers have no authorizer: stop them (`down`) and "
-                    "`up --acls` to enforce ACLs"
+                    f"the running brokers have {have}: stop them (`down`) and `up {flag}` "
+                    "to change that"
                 )
             return replace(layout, acls=recorded.acls)
+        if acls is None:
+            acls = recorded.acls if recorded is not None else False
         return replace(layout, acls=acls)
 
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
