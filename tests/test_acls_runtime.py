@@ -5,6 +5,7 @@ That the brokers really start with them and enforce ACLs is tests/test_acls_kafk
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,30 @@ def test_no_authorizer_without_acls(tmp_path: Path) -> None:
     assert "authorizer.class.name" not in _props(server_properties(broker, layout))
 
 
+@pytest.mark.parametrize(
+    ("mode", "security", "supers"),
+    [
+        ("zookeeper", "sasl_scram", "User:admin"),
+        ("kraft", "sasl_scram", "User:admin"),  # its controller listener is SASL too
+        ("kraft", "sasl_ssl", "User:admin"),
+        # SSL without client certificates: clients, and the brokers' own requests, are
+        # User:ANONYMOUS (with only User:admin, a 3.9 broker denies its controller's requests)
+        ("zookeeper", "ssl", "User:admin;User:ANONYMOUS"),
+        ("kraft", "ssl", "User:admin;User:ANONYMOUS"),
+    ],
+)
+def test_super_users_of_a_secured_stack(
+    tmp_path: Path, mode: str, security: str, supers: str
+) -> None:
+    from dreamscape_infra.runtime.security import SecurityConfig, ensure_passwords
+
+    layout = Layout(mode, 1, "x", 2181, 9092, 9093, cluster_id="c", acls=True, security=security)  # type: ignore[arg-type]
+    config = SecurityConfig.for_state(security, tmp_path)
+    ensure_passwords(config)
+    broker = next(s for s in services_of(layout, tmp_path) if s.is_broker)
+    assert _props(server_properties(broker, layout, config))["super.users"] == supers
+
+
 def test_only_the_admin_is_super_user_without_plaintext_listeners() -> None:
     props = authorizer_properties("kraft", plaintext_listeners=False)
     assert props["super.users"] == "User:admin"
@@ -80,3 +105,42 @@ def test_docker_runtime_refuses_acls(tmp_path: Path) -> None:
     runtime = DockerComposeRuntime(compose_file=tmp_path / "compose.yaml", env={})
     with pytest.raises(ConfigError, match="--acls applies to --runtime local only"):
         runtime.up(UpOptions(acls=True), no_progress)
+
+
+def test_which_listeners_are_anonymous(tmp_path: Path) -> None:
+    from dreamscape_infra.runtime.security import Listener, SecurityConfig
+
+    def anonymous(mode: str, *extra: Listener) -> bool:
+        return SecurityConfig.for_state(mode, tmp_path, extra_listeners=extra).anonymous
+
+    assert anonymous("plaintext")
+    assert anonymous("ssl")
+    assert not anonymous("sasl_scram")
+    assert not anonymous("sasl_ssl")
+    assert not anonymous("sasl_ssl", Listener("MTLS", "SSL", 1, client_auth="required"))
+    assert anonymous("sasl_ssl", Listener("TLS", "SSL", 1))
+    assert anonymous("sasl_scram", Listener("PLAIN", "PLAINTEXT", 1))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked", "runs"),
+    [
+        (True, None, True),  # a restart keeps the authorizer the stack was started with
+        (True, False, False),  # --no-acls drops it
+        (False, None, False),
+        (False, True, True),
+        (None, None, False),  # a fresh stack: none unless asked
+    ],
+)
+def test_a_stopped_stack_keeps_its_authorizer_unless_told(
+    tmp_path: Path, recorded: bool | None, asked: bool | None, runs: bool
+) -> None:
+    from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+    runtime = LocalRuntime(LocalConfig(state_dir=tmp_path), env={})
+    layout = Layout("zookeeper", 1, "3.9.1", 2181, 9092, 9093, security="sasl_scram")
+    if recorded is not None:  # a stack that was started and stopped (no pid files)
+        runtime._write_layout(replace(layout, acls=recorded))
+    notes: list[str] = []
+    assert runtime._with_authorizer(layout, asked, notes).acls is runs
+    assert notes == []

@@ -146,16 +146,32 @@ def test_sasl_plain_broker_properties_list_every_user(tmp_path: Path) -> None:
     assert "ssl.keystore.location" not in " ".join(values)
 
 
-def test_kraft_controller_listener_stays_plaintext(tmp_path: Path) -> None:
+def test_kraft_controller_listener_is_sasl_plain_for_the_admin_alone(tmp_path: Path) -> None:
     layout = Layout("kraft", 1, "4.1.1", 2181, 9192, 9193, cluster_id="x", security="sasl_ssl")
-    security = SecurityConfig.for_state("sasl_ssl", tmp_path)
+    security = SecurityConfig.for_state("sasl_ssl", tmp_path, ["auth-service"])
     ensure_passwords(security)
     (node,) = services_of(layout, tmp_path)
     props = _props(server_properties(node, layout, security))
     assert props["listeners"] == "SASL_SSL://127.0.0.1:9192,CONTROLLER://127.0.0.1:9193"
     assert props["advertised.listeners"] == "SASL_SSL://127.0.0.1:9192"
-    assert props["listener.security.protocol.map"] == "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+    assert props["listener.security.protocol.map"] == "SASL_SSL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"
     assert props["controller.listener.names"] == "CONTROLLER"
+    # PLAIN: KRaft cannot check SCRAM on the listener that serves the SCRAM credentials
+    assert props["sasl.mechanism.controller.protocol"] == "PLAIN"
+    assert props["listener.name.controller.sasl.enabled.mechanisms"] == "PLAIN"
+    jaas = props["listener.name.controller.plain.sasl.jaas.config"]
+    admin = read_password(security, ADMIN_USER).reveal()
+    assert f'username="admin" password="{admin}" user_admin="{admin}";' in jaas
+    assert read_password(security, "auth-service").reveal() not in jaas  # the admin's alone
+
+
+def test_kraft_controller_listener_stays_plaintext_without_sasl(tmp_path: Path) -> None:
+    layout = Layout("kraft", 1, "4.1.1", 2181, 9192, 9193, cluster_id="x", security="ssl")
+    security = SecurityConfig.for_state("ssl", tmp_path)
+    (node,) = services_of(layout, tmp_path)
+    props = _props(server_properties(node, layout, security))
+    assert props["listener.security.protocol.map"] == "SSL:SSL,CONTROLLER:PLAINTEXT"
+    assert "sasl.mechanism.controller.protocol" not in props
 
 
 def test_plaintext_properties_unchanged(tmp_path: Path) -> None:

@@ -26,9 +26,11 @@ def _export(state: AppState, user: str | None, state_dir: Path | None, json_mode
         )
     env = runtime.client_environment(user)
     if env.password_file is not None and not env.password_file.is_file():
+        users = ", ".join(runtime.security().all_users)
         raise EnvironmentFailure(
             f"the local stack has no SASL user '{user}' (no {env.password_file})",
-            hint="users are the admin and the services declared in topics.yaml",
+            hint=f"its users: {users} (a service of topics.yaml's services: logs in as its "
+            "principal's name, User:<name>)",
         )
     if json_mode:
         document: dict[str, Any] = {

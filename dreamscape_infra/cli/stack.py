@@ -118,21 +118,20 @@ def _stack_settings(stack: StackRuntime, bootstrap: str) -> ConnectionSettings:
 
 
 def _declared_services(state: AppState) -> tuple[str, ...]:
-    """The services topics.yaml declares (consumer groups and domain/topic owners): each gets a
-    SASL user on a secured local stack. None when there is no (valid) topics file: `up` reports
-    a broken file when it syncs."""
+    """The SASL users topics.yaml asks for on a secured local stack (see
+    `runtime.security.service_users`: a `services:` entry logs in as its principal's name).
+    None when there is no (valid) topics file: `up` reports a broken file when it syncs."""
     if not Path(state.topics_file).is_file():
         return ()
     from dreamscape_infra.errors import ConfigError
+    from dreamscape_infra.runtime.security import service_users
     from dreamscape_infra.topics.desired import load_desired
 
     try:
         desired = load_desired(state.topics_file, _environment(state))
     except ConfigError:
         return ()
-    services = {g.service for g in desired.groups} | set(desired.domains.values())
-    services |= {t.owner for t in desired.topics if t.owner}
-    return tuple(sorted(s for s in services if s))
+    return service_users(desired)
 
 
 def client_environment_json(status: StackStatus) -> dict[str, Any] | None:
@@ -215,11 +214,14 @@ def up(
         "--no-sync",
         help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
     ),
-    acls: bool = typer.Option(
-        False,
-        "--acls",
-        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft). "
-        "User:admin is a super user; on a plaintext listener so is everyone (docs/acls.md).",
+    acls: bool | None = typer.Option(
+        None,
+        "--acls/--no-acls",
+        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft); "
+        "default: what the stack has, else none. User:admin is a super user; without SASL "
+        "(plaintext, ssl) so is everyone: use --security sasl_scram --acls to hold services "
+        "to their ACLs (docs/acls.md).",
+        show_default=False,
     ),
     security: str | None = typer.Option(
         None,

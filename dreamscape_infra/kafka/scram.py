@@ -7,6 +7,7 @@ The local runtime creates the declared services' SCRAM users with it once the br
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,11 @@ def upsert_scram_users(
         UserScramCredentialUpsertion,
     )
 
-    client = AdminClient(settings.client_config())
+    # librdkafka logs to stderr unless given a logger ("Purging 1 unserved events" when the
+    # client is destroyed): route them where ConfluentAdmin's go, off the CLI's output
+    config = settings.client_config() | {"logger": logging.getLogger("dreamscape_infra.kafka")}
+    client = AdminClient(config)
+    del config
     # KRaft refuses "a user credential altered twice in the same request": one request per
     # mechanism, each with every user
     for mechanism in mechanisms:

@@ -45,7 +45,9 @@ class UpOptions:
     # local runtime only
     kraft: bool = False
     brokers: int = 1
-    acls: bool = False  # run an authorizer (see runtime.local.authorizer_properties)
+    # run an authorizer (see runtime.local.authorizer_properties); None: what the stack
+    # already has, else none
+    acls: bool | None = None
     # local runtime only: runtime.security.SecurityMode (None: what the stack already has,
     # else plaintext) and the SASL users to create besides the admin (the declared services)
     security: str | None = None

@@ -48,6 +48,7 @@ from dreamscape_infra.runtime.process import Processes, default_processes
 from dreamscape_infra.runtime.security import (
     ADMIN_PRINCIPAL,
     ADMIN_USER,
+    CONTROLLER_LISTENER,
     SCRAM_ITERATIONS,
     ClientEnvironment,
     Listener,
@@ -55,6 +56,7 @@ from dreamscape_infra.runtime.security import (
     admin_settings,
     broker_properties,
     client_environment,
+    controller_properties,
     ensure_certificates,
     ensure_passwords,
     read_password,
@@ -271,8 +273,9 @@ def server_properties(
     """server.properties for a ZooKeeper-mode broker or the combined KRaft node.
 
     With a secured `security`, its listeners, inter-broker and TLS/SASL settings replace the
-    PLAINTEXT listener (see runtime.security); the KRaft CONTROLLER listener stays PLAINTEXT
-    on 127.0.0.1, inside the one node.
+    PLAINTEXT listener (see runtime.security). The KRaft CONTROLLER listener, on 127.0.0.1
+    inside the one node, is SASL_PLAINTEXT with PLAIN for the admin alone when the stack uses
+    SASL (`controller_properties`), else PLAINTEXT.
     """
     listener = f"PLAINTEXT://{HOST}:{service.port}"
     values: dict[str, object]
@@ -305,23 +308,30 @@ def server_properties(
             "log.dirs": service.data_dir,
         }
     values.update(_single_node_settings(min(layout.brokers, MAX_BROKERS)))
+    # KRaft with SASL: the controller listener is SASL_PLAINTEXT/PLAIN, the admin its only user
+    controller = controller_properties(security) if security is not None else {}
     if layout.acls:
-        # requests on a PLAINTEXT listener come from User:ANONYMOUS: the KRaft controller
-        # listener stays plaintext, and so do unsecured stacks and plaintext test listeners
+        # requests on a listener without authentication come from User:ANONYMOUS: unsecured
+        # stacks, SSL without client certificates (the brokers' own requests too, when it is
+        # the inter-broker listener), plaintext test listeners, and the KRaft controller
+        # listener of a stack without SASL
         plaintext = (
             security is None
             or not security.secured
-            or service.kind == "kraft"
-            or any(x.protocol == "PLAINTEXT" for x in security.extra_listeners)
+            or security.anonymous
+            or (service.kind == "kraft" and not controller)
         )
         values.update(authorizer_properties(layout.mode, plaintext_listeners=plaintext))
     if security is not None and security.secured:
-        extra = {"CONTROLLER": "PLAINTEXT"} if service.kind == "kraft" else {}
+        extra = {}
+        if service.kind == "kraft":
+            extra = {CONTROLLER_LISTENER: "SASL_PLAINTEXT" if controller else "PLAINTEXT"}
         secured = broker_properties(security, HOST, service.port, extra_protocols=extra)
         if service.kind == "kraft":
             secured["listeners"] = (
                 f"{secured['listeners']},CONTROLLER://{HOST}:{layout.controller_port}"
             )
+            secured.update(controller)
         values.update(secured)
     return _properties(values)
 
@@ -686,19 +696,25 @@ class LocalRuntime:
             security=fresh.security,
         )
 
-    def _with_authorizer(self, layout: Layout, acls: bool, notes: list[str]) -> Layout:
-        """`--acls` for a stack that starts now; a running stack keeps what it runs with."""
+    def _with_authorizer(self, layout: Layout, acls: bool | None, notes: list[str]) -> Layout:
+        """`--acls`/`--no-acls` for a stack that starts now, else (None) what it was started
+        with: a restart must not silently drop the authorizer of a secured stack. A running
+        stack keeps what it runs with."""
         recorded = self.read_layout()
         running = recorded is not None and any(
             self.live_pid(s) is not None for s in services_of(recorded, self.state_dir)
         )
         if recorded is not None and running:
-            if acls and not recorded.acls:
+            if acls is not None and acls != recorded.acls:
+                have = "an authorizer" if recorded.acls else "no authorizer"
+                flag = "--acls" if acls else "--no-acls"
                 notes.append(
-                    "the running brokers have no authorizer: stop them (`down`) and "
-                    "`up --acls` to enforce ACLs"
+                    f"the running brokers have {have}: stop them (`down`) and `up {flag}` "
+                    "to change that"
                 )
             return replace(layout, acls=recorded.acls)
+        if acls is None:
+            acls = recorded.acls if recorded is not None else False
         return replace(layout, acls=acls)
 
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from dreamscape_infra.topics.desired import DesiredState
+
 SecurityMode = Literal["plaintext", "ssl", "sasl_plain", "sasl_scram", "sasl_ssl"]
 SECURITY_MODES: tuple[SecurityMode, ...] = get_args(SecurityMode)
 ListenerProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -158,6 +160,16 @@ class SecurityConfig:
         return any(m.startswith("SCRAM") for m in self.enabled_mechanisms)
 
     @property
+    def anonymous(self) -> bool:
+        """A client listener lets clients in unauthenticated: PLAINTEXT, or SSL without client
+        certificates. Kafka calls them all User:ANONYMOUS, and so the brokers too when it is
+        their inter-broker listener."""
+        return self.protocol in ("PLAINTEXT", "SSL") or any(
+            x.protocol == "PLAINTEXT" or (x.protocol == "SSL" and x.client_auth != "required")
+            for x in self.extra_listeners
+        )
+
+    @property
     def all_users(self) -> tuple[str, ...]:
         return (ADMIN_USER, *self.users)
 
@@ -183,6 +195,33 @@ class SecurityConfig:
 def _valid_user(name: str) -> bool:
     # JAAS option names (user_<name>) and file names: keep to a safe alphabet
     return bool(name) and all(c.isalnum() or c in "._-" for c in name) and name[0] != "."
+
+
+def sasl_user_of(principal: str) -> str | None:
+    """The SASL username a principal authenticates as (`User:auth-service` -> `auth-service`);
+    None for a principal no SASL user can be (a TLS subject such as `User:CN=x,O=y`)."""
+    kind, _, name = principal.partition(":")
+    return name if kind == "User" and _valid_user(name) else None
+
+
+def service_users(desired: DesiredState) -> tuple[str, ...]:
+    """The SASL users a secured local stack creates for topics.yaml (besides the admin).
+
+    A service of `services:` logs in as its principal's name, so the principal its ACLs name
+    is the one the broker sees: `User:auth-service` -> user `auth-service`. The other services
+    topics.yaml names (consumer groups, domain and topic owners) log in under their own name.
+    Retired services get no user; principals no SASL user can be (TLS subjects) are skipped.
+    """
+    declared = {s.name: s for s in desired.services}
+    names = {g.service for g in desired.groups} | set(desired.domains.values())
+    names |= {t.owner for t in desired.topics if t.owner}
+    users = {n for n in names if n and n not in declared and _valid_user(n)}
+    for service in desired.services:
+        user = sasl_user_of(service.principal)
+        if user is not None and not service.retired:
+            users.add(user)
+    users.discard(ADMIN_USER)  # the admin's own user exists anyway, as the super user
+    return tuple(sorted(users))
 
 
 def read_password(security: SecurityConfig, user: str) -> Secret:
@@ -513,6 +552,33 @@ def broker_properties(
             )
         )
     return values
+
+
+CONTROLLER_LISTENER = "CONTROLLER"
+
+
+def controller_properties(security: SecurityConfig) -> dict[str, object]:
+    """KRaft: the CONTROLLER listener's settings when the stack uses SASL (else {}: PLAINTEXT).
+
+    A PLAINTEXT controller listener would make every connection to it User:ANONYMOUS, which an
+    authorizer must then treat as a super user, so any local process could administer the
+    cluster through it (AdminClient's bootstrap.controllers, KIP-919) without a password. With
+    SASL the node logs in to its own controller as the admin. PLAIN, because KRaft keeps SCRAM
+    credentials in the metadata log the controller serves, so a controller listener cannot
+    use them; the admin is the listener's only user. Holds a password: write it 0600.
+    """
+    if not security.sasl:
+        return {}
+    prefix = f"listener.name.{CONTROLLER_LISTENER.lower()}."
+    admin = _jaas_value(read_password(security, ADMIN_USER).reveal())
+    return {
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        f"{prefix}sasl.enabled.mechanisms": "PLAIN",
+        f"{prefix}plain.sasl.jaas.config": (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f"username={_jaas_value(ADMIN_USER)} password={admin} user_{ADMIN_USER}={admin};"
+        ),
+    }
 
 
 def scram_config_file(security: SecurityConfig, user: str) -> str:
