@@ -28,8 +28,9 @@ from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
+from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.kafka.admin import ConfluentAdmin
-from dreamscape_infra.runtime.base import UpOptions, no_progress
+from dreamscape_infra.runtime.base import UpOptions, UpResult, no_progress
 from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime, Service
 from dreamscape_infra.settings import ConnectionSettings
 from tests.health_support import (
@@ -41,6 +42,7 @@ from tests.health_support import (
 from tests.kafka_support import (
     START_TIMEOUT_S,
     KafkaCluster,
+    format_failure,
     free_ports,
     require_local_kafka,
 )
@@ -139,17 +141,8 @@ def three_brokers(state_dir: Path) -> Iterator[KafkaCluster]:
     """`local_cluster(brokers=3)`, but on ports below the ephemeral range (5 in a row: ZK, 3
     brokers, the unused controller port), so that a killed broker can always restart."""
     require_local_kafka(kraft=False)
-    base = port_block_below_ephemeral(5)
-    config = LocalConfig(
-        state_dir=state_dir,
-        zk_port=base,
-        kafka_port=base + 1,
-        controller_port=base + 4,
-        heap="384m",
-    )
-    runtime = LocalRuntime(config, env=os.environ)
+    runtime, result = _start_three(state_dir)
     try:
-        result = runtime.up(UpOptions(brokers=3, timeout_s=START_TIMEOUT_S), no_progress)
         bootstrap = result.status.bootstrap_servers
         yield KafkaCluster(
             bootstrap,
@@ -159,6 +152,30 @@ def three_brokers(state_dir: Path) -> Iterator[KafkaCluster]:
         )
     finally:
         runtime.down(remove_data=True, progress=no_progress)
+
+
+def _start_three(state_dir: Path) -> tuple[LocalRuntime, UpResult]:
+    """Start the three brokers. A broker JVM that dies while starting (seen once on the loaded
+    2-core machine, its log gone with the cluster) gets one more try on fresh ports, its first
+    failure printed with its log lines; a second failure fails the tests with its log."""
+    for attempt in (1, 2):
+        base = port_block_below_ephemeral(5)
+        config = LocalConfig(
+            state_dir=state_dir,
+            zk_port=base,
+            kafka_port=base + 1,
+            controller_port=base + 4,
+            heap="384m",
+        )
+        runtime = LocalRuntime(config, env=os.environ)
+        try:
+            return runtime, runtime.up(UpOptions(brokers=3, timeout_s=START_TIMEOUT_S), no_progress)
+        except EnvironmentFailure as exc:
+            runtime.down(remove_data=True, progress=no_progress)
+            if attempt == 2:
+                pytest.fail(format_failure(exc), pytrace=False)
+            print(f"three_brokers: first start failed, retrying:\n{format_failure(exc)}")
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="module")

@@ -297,6 +297,8 @@ def test_shipped_topics_yaml_acceptance(kafka_kraft: Any, tmp_path: Path) -> Non
     under dreamscape. there.
     """
     shipped = (ROOT / "topics.yaml").read_text()
+    # editors find the schema through the first line
+    assert shipped.splitlines()[0] == "# yaml-language-server: $schema=./docs/topics.schema.json"
     path = tmp_path / "topics.yaml"
     path.write_text(shipped)
     code, out, _ = cli(kafka_kraft, path, "topics", "sync", "-o", "json")

@@ -15,11 +15,6 @@ def test_shipped_schema_is_current() -> None:
     assert shipped == json_schema(), "run: dreamscape-infra topics schema > docs/topics.schema.json"
 
 
-def test_topics_yaml_first_line_points_at_the_schema() -> None:
-    first = (ROOT / "topics.yaml").read_text().splitlines()[0]
-    assert first == "# yaml-language-server: $schema=./docs/topics.schema.json"
-
-
 def test_schema_forbids_unknown_keys_and_requires_topics() -> None:
     schema = json_schema()
     assert schema["additionalProperties"] is False

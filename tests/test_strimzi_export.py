@@ -191,7 +191,8 @@ def test_export_passes_the_strimzi_model(strimzi_check: Path, tmp_path: Path) ->
 
 @pytest.mark.strimzi
 def test_shipped_topics_yaml_passes_the_strimzi_model(strimzi_check: Path) -> None:
-    """The one acceptance test on the shipped file: every topic and service, prod overlay."""
+    """Issue 12's acceptance on the shipped file (every topic and service, prod overlay); beside
+    test_shipped_topics_yaml_acceptance, the only other test that reads the shipped file."""
     code, out, err = export(ROOT / "topics.yaml", "--format", "strimzi", "--env", "prod")
     assert code == 0, err
     result = run_check(strimzi_check, out)

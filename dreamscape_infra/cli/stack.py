@@ -176,7 +176,9 @@ def _reach(
     if not broker_running(current):
         return NO_BROKER_RUNNING, None
     settings = _stack_settings(stack, current.bootstrap_servers)
-    admin = state.admin(settings, timeout_s=3.0)  # a status check should answer quickly
+    # quick, yet long enough for a cluster in a controller fail-over to answer; a stack whose
+    # brokers all refuse the connection fails at once whatever this says
+    admin = state.admin(settings, timeout_s=5.0)
     try:
         broker = probe_broker(admin)
         if not broker.reachable or not Path(state.topics_file).is_file():
