@@ -159,19 +159,10 @@ class ConfluentAdmin:
                     raise self._unreachable() from None
 
     def describe_cluster(self) -> ClusterInfo:
-        from confluent_kafka import KafkaException
-
-        try:
-            result = self._client.describe_cluster(request_timeout=self._timeout).result(
-                timeout=self._timeout + 1
-            )
-        except (KafkaException, TimeoutError):
-            raise self._unreachable() from None
-        controller = result.controller.id if result.controller is not None else None
-        brokers = tuple(
-            sorted((BrokerInfo(n.id, n.host, n.port) for n in result.nodes), key=lambda b: b.id)
-        )
-        return ClusterInfo(result.cluster_id, controller, brokers)
+        # From a metadata request, which any live broker answers. DescribeCluster goes to the
+        # controller librdkafka last knew: with that broker killed, it waited out the timeout
+        # while the other brokers were up ("no broker answers" from a 3-broker stack missing one).
+        return _cluster_info(self._metadata())
 
     def snapshot(self, config_topics: Iterable[str]) -> ClusterSnapshot:
         metadata = self._metadata()
@@ -192,15 +183,8 @@ class ConfluentAdmin:
         wanted = sorted({n for n in config_topics if n in topics})
         for name, configs in self._describe_configs(wanted).items():
             topics[name] = TopicState(name, topics[name].partitions, configs)
-        brokers = tuple(
-            sorted(
-                (BrokerInfo(b.id, b.host, b.port) for b in metadata.brokers.values()),
-                key=lambda b: b.id,
-            )
-        )
-        controller = metadata.controller_id if metadata.controller_id >= 0 else None
-        cluster = ClusterInfo(metadata.cluster_id, controller, brokers)
-        return ClusterSnapshot(topics=topics, broker_count=len(brokers), cluster=cluster)
+        cluster = _cluster_info(metadata)
+        return ClusterSnapshot(topics=topics, broker_count=len(cluster.brokers), cluster=cluster)
 
     def _describe_configs(self, names: Sequence[str]) -> dict[str, dict[str, ConfigEntryState]]:
         from confluent_kafka import KafkaException
@@ -406,6 +390,18 @@ class _Closed:
 
     def __getattr__(self, name: str) -> Any:
         raise RuntimeError("the Kafka admin client was closed")
+
+
+def _cluster_info(metadata: Any) -> ClusterInfo:
+    """Brokers and controller from a metadata response (controller -1: none elected yet)."""
+    brokers = tuple(
+        sorted(
+            (BrokerInfo(b.id, b.host, b.port) for b in metadata.brokers.values()),
+            key=lambda b: b.id,
+        )
+    )
+    controller = metadata.controller_id if metadata.controller_id >= 0 else None
+    return ClusterInfo(metadata.cluster_id, controller, brokers)
 
 
 def _code_name(exc: BaseException) -> str:
