@@ -180,7 +180,7 @@ def _reach(
     # brokers all refuse the connection fails at once whatever this says
     admin = state.admin(settings, timeout_s=5.0)
     try:
-        broker = probe_broker(admin)
+        broker = probe_broker(admin, metadata=lambda: admin.snapshot([]).cluster)
         if not broker.reachable or not Path(state.topics_file).is_file():
             return broker, None
         return broker, summarize_declared(admin, state.topics_file, _environment(state))

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 # Kafka limits one request's size; chunking keeps 2,000 topics to a handful of round trips.
 CHUNK = 500
+CONFIG_READ_ATTEMPTS = 4  # DescribeConfigs answered with a retriable error is asked again
 
 _log = logging.getLogger("dreamscape_infra.kafka")
 _log.addHandler(logging.NullHandler())
@@ -159,10 +160,19 @@ class ConfluentAdmin:
                     raise self._unreachable() from None
 
     def describe_cluster(self) -> ClusterInfo:
-        # From a metadata request, which any live broker answers. DescribeCluster goes to the
-        # controller librdkafka last knew: with that broker killed, it waited out the timeout
-        # while the other brokers were up ("no broker answers" from a 3-broker stack missing one).
-        return _cluster_info(self._metadata())
+        from confluent_kafka import KafkaException
+
+        try:
+            result = self._client.describe_cluster(request_timeout=self._timeout).result(
+                timeout=self._timeout + 1
+            )
+        except (KafkaException, TimeoutError):
+            raise self._unreachable() from None
+        controller = result.controller.id if result.controller is not None else None
+        brokers = tuple(
+            sorted((BrokerInfo(n.id, n.host, n.port) for n in result.nodes), key=lambda b: b.id)
+        )
+        return ClusterInfo(result.cluster_id, controller, brokers)
 
     def snapshot(self, config_topics: Iterable[str]) -> ClusterSnapshot:
         metadata = self._metadata()
@@ -191,27 +201,31 @@ class ConfluentAdmin:
         from confluent_kafka.admin import ConfigResource, ResourceType
 
         out: dict[str, dict[str, ConfigEntryState]] = {}
-        for chunk in _chunks(names):
-            resources = [ConfigResource(ResourceType.TOPIC, n) for n in chunk]
-            futures = self._client.describe_configs(resources, request_timeout=self._timeout)
-            for resource, future in futures.items():
-                try:
-                    entries = future.result()
-                except KafkaException as exc:
-                    if _code_name(exc) == "UNKNOWN_TOPIC_OR_PART":
-                        continue  # deleted between metadata and describe: treat as absent
-                    raise EnvironmentFailure(
-                        f"cannot read the configs of topic {resource.name}: {_safe(exc)}"
-                    ) from None
-                out[resource.name] = {
-                    key: ConfigEntryState(
-                        value=None if entry.is_sensitive else entry.value,
-                        source=_source_name(entry.source),
-                        sensitive=bool(entry.is_sensitive),
-                        read_only=bool(entry.is_read_only),
-                    )
-                    for key, entry in entries.items()
-                }
+        pending = list(names)
+        for attempt in range(CONFIG_READ_ATTEMPTS):
+            retry: list[str] = []
+            for chunk in _chunks(pending):
+                resources = [ConfigResource(ResourceType.TOPIC, n) for n in chunk]
+                futures = self._client.describe_configs(resources, request_timeout=self._timeout)
+                for resource, future in futures.items():
+                    try:
+                        entries = future.result()
+                    except KafkaException as exc:
+                        if _code_name(exc) == "UNKNOWN_TOPIC_OR_PART":
+                            continue  # deleted between metadata and describe: treat as absent
+                        # a broker in a controller fail-over or just restarted answers with a
+                        # retriable error ("Timed out waiting for controller"): ask again
+                        if _retriable(exc) and attempt + 1 < CONFIG_READ_ATTEMPTS:
+                            retry.append(resource.name)
+                            continue
+                        raise EnvironmentFailure(
+                            f"cannot read the configs of topic {resource.name}: {_safe(exc)}"
+                        ) from None
+                    out[resource.name] = _config_entries(entries)
+            if not retry:
+                break
+            pending = retry
+            time.sleep(0.5 * (attempt + 1))
         return out
 
     def _collect(self, futures: Mapping[Any, Any], key: Any = None) -> dict[str, ActionResult]:
@@ -402,6 +416,25 @@ def _cluster_info(metadata: Any) -> ClusterInfo:
     )
     controller = metadata.controller_id if metadata.controller_id >= 0 else None
     return ClusterInfo(metadata.cluster_id, controller, brokers)
+
+
+def _config_entries(entries: Mapping[str, Any]) -> dict[str, ConfigEntryState]:
+    """One topic's DescribeConfigs answer as plain values (sensitive values never copied)."""
+    return {
+        key: ConfigEntryState(
+            value=None if entry.is_sensitive else entry.value,
+            source=_source_name(entry.source),
+            sensitive=bool(entry.is_sensitive),
+            read_only=bool(entry.is_read_only),
+        )
+        for key, entry in entries.items()
+    }
+
+
+def _retriable(exc: BaseException) -> bool:
+    """A KafkaError the broker marks retriable (a timeout, no controller yet, ...)."""
+    error: Any = exc.args[0] if exc.args else None
+    return error is not None and hasattr(error, "retriable") and bool(error.retriable())
 
 
 def _code_name(exc: BaseException) -> str:

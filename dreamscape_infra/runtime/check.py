@@ -77,13 +77,26 @@ def broker_running(status: StackStatus) -> bool:
     return any(s.is_broker and s.state == "running" for s in status.services)
 
 
-def probe_broker(probe: ClusterProbe) -> BrokerReachability:
-    """Ask the cluster once; an unreachable cluster is a value, never an exception."""
+def probe_broker(
+    probe: ClusterProbe, metadata: Callable[[], ClusterInfo | None] | None = None
+) -> BrokerReachability:
+    """Ask the cluster once; an unreachable cluster is a value, never an exception.
+
+    DescribeCluster goes to the controller the client last knew: with that broker killed it
+    fails while the others are up. `metadata` (any live broker answers it) then decides."""
     try:
-        cluster = probe.describe_cluster()
+        found: ClusterInfo | None = probe.describe_cluster()
+        error = None
     except EnvironmentFailure as exc:
-        return BrokerReachability(False, error=exc.message)
-    return BrokerReachability(True, len(cluster.brokers), cluster.controller_id)
+        found, error = None, exc.message
+        if metadata is not None:
+            try:
+                found = metadata()
+            except EnvironmentFailure:
+                found = None
+    if found is None:
+        return BrokerReachability(False, error=error or "Kafka did not answer")
+    return BrokerReachability(True, len(found.brokers), found.controller_id)
 
 
 @dataclass(frozen=True, slots=True)
