@@ -301,7 +301,7 @@ def test_help_imports_no_heavy_modules(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Exit codes:" in proc.stdout
     log = proc.stderr
-    assert "dreamscape_infra.cli.topics" in log  # the import log is really there
+    assert "dreamscape_infra.cli.state" in log  # the import log is really there
     assert "confluent_kafka" not in log
     assert "python_on_whales" not in log
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Any
+from collections.abc import Iterator, MutableMapping
+from typing import Any, cast
 
 import typer
 import typer.core
+import typer.main
+from typer import _click as click
+from typer._click.utils import make_default_short_help
 
 from dreamscape_infra import __version__
 from dreamscape_infra.cli.state import AppState, OutputFormat, get_state
@@ -72,9 +76,123 @@ def _report(exc: InfraError, *, verbose: bool, state: AppState | None) -> None:
             typer.echo(line, err=True)
 
 
+# Each command group is imported when it is used, not at start-up: importing all eight modules
+# and building Typer's tree of ~30 commands cost more than Python's own start. The table holds
+# what the root `--help` shows without importing them (a test checks it against the commands).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module under dreamscape_infra.cli, the first paragraph of the command's help)
+    "config": (
+        "config_cmd",
+        "Show the Kafka connection settings resolved from KAFKA_* variables (password redacted).",
+    ),
+    "up": (
+        "stack",
+        "Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.",
+    ),
+    "down": ("stack", "Stop the stack: brokers first, then ZooKeeper."),
+    "status": (
+        "stack",
+        "Show every service of the stack (state, health, pid, ports), whether a broker answers, "
+        "how many declared topics are in sync, and a verdict that sets the exit code:",
+    ),
+    "logs": (
+        "stack",
+        "Print the stack's logs (local: the JVM log files); -f follows them until Ctrl-C.",
+    ),
+    "health": (
+        "health",
+        "The cluster's verdict, UP, DEGRADED or DOWN, with the checks behind it: brokers and "
+        "controller, offline, under-replicated and under-min-ISR partitions, declared topics in "
+        "sync, declared groups' lag.",
+    ),
+    "serve": (
+        "health",
+        "Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise) and GET /metrics "
+        "(Prometheus text, documented in docs/metrics.md).",
+    ),
+    "runtime": ("runtime_cmd", "The local runtime's Kafka jars."),
+    "topics": ("topics", "Topics as code: validate, show, plan, sync, list, describe, import."),
+    "groups": ("groups", "Consumer groups: list, lag and status, offset resets, delete."),
+    "events": ("events", "Events in the BaseEvent envelope: tail, produce, validate, schema."),
+    "acls": ("acls", "ACLs as code: show, plan and sync the ACLs topics.yaml's services need."),
+}
+
+
+def _load_module_commands(module_name: str) -> dict[str, click.Command]:
+    """Import one command module and build the click commands it registers."""
+    import importlib
+
+    module = importlib.import_module(f"dreamscape_infra.cli.{module_name}")
+    holder = typer.Typer(rich_markup_mode=None)
+    module.register(holder)
+    return dict(typer.main.get_group(holder).commands)
+
+
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """The root's commands by name: every name is known, a module is imported on first lookup."""
+
+    def __init__(self, loaded: MutableMapping[str, click.Command]) -> None:
+        self._loaded = dict(loaded)
+
+    def loaded(self, name: str) -> click.Command | None:
+        return self._loaded.get(name)
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded and name in LAZY_COMMANDS:
+            module_name = LAZY_COMMANDS[name][0]
+            for sibling, command in _load_module_commands(module_name).items():
+                self._loaded.setdefault(sibling, command)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        # The table's order, whatever was loaded first; a snapshot, as loading adds siblings
+        names = [*LAZY_COMMANDS, *(name for name in self._loaded if name not in LAZY_COMMANDS)]
+        return iter(names)
+
+    def __len__(self) -> int:
+        return len(self._loaded.keys() | LAZY_COMMANDS.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in LAZY_COMMANDS
+
+
+class _RootGroup(_ErrorHandlingGroup):
+    """The root: commands load lazily; its `--help` lists them without importing them."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self.commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # names only: Typer's own version loads every command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands = cast(_LazyCommands, self.commands)
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = commands.loaded(name)
+            if command is None:
+                short = LAZY_COMMANDS[name][1]
+                rows.append((name, make_default_short_help(short, limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="dreamscape-infra",
-    cls=_ErrorHandlingGroup,
+    cls=_RootGroup,
     help=(
         "Kafka for the DreamScape microservices: run the stack, keep topics as code.\n\n"
         "Example: dreamscape-infra up --runtime local && dreamscape-infra topics plan\n\n"
@@ -122,31 +240,6 @@ def _root(
     state.output = output
     state.brokers = brokers
     state.verbose = verbose
-
-
-def _register() -> None:
-    from dreamscape_infra.cli import (
-        acls,
-        config_cmd,
-        events,
-        groups,
-        health,
-        runtime_cmd,
-        stack,
-        topics,
-    )
-
-    config_cmd.register(app)
-    stack.register(app)
-    health.register(app)
-    runtime_cmd.register(app)
-    app.add_typer(topics.app, name="topics")
-    app.add_typer(groups.app, name="groups")
-    app.add_typer(events.app, name="events")
-    app.add_typer(acls.app, name="acls")
-
-
-_register()
 
 
 def main() -> None:

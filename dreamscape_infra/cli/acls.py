@@ -188,3 +188,8 @@ def sync_cmd(
 
 
 __all__ = ["app"]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `acls` group to the root app."""
+    root.add_typer(app, name="acls")

@@ -735,3 +735,8 @@ def schema(
 
 
 __all__ = ["app"]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `events` group to the root app."""
+    root.add_typer(app, name="events")

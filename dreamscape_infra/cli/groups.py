@@ -354,3 +354,8 @@ def _delete_doc(group: str, *, deleted: bool, message: str) -> dict[str, Any]:
         "deleted": deleted,
         "message": message,
     }
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `groups` group to the root app."""
+    root.add_typer(app, name="groups")

@@ -483,3 +483,8 @@ def export_cmd(
 
 
 __all__ = ["ConfigError", "RefusedError", "app"]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `topics` group to the root app."""
+    root.add_typer(app, name="topics")
