@@ -35,6 +35,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _bytecode import ensure_bytecode
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- events:begin -->"
@@ -371,6 +373,7 @@ def machine() -> dict[str, str]:
         "java": (java.stderr.splitlines() or ["?"])[0],
         "commit": commit.stdout.strip() or "?",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "bytecode": ensure_bytecode(),
     }
 
 
@@ -404,6 +407,7 @@ def render(broker: Broker, res: Results) -> str:
         "event count by the whole process's time, start-up included.",
         "",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}",
+        f"- Package: {m['bytecode']}",
         f"- Kafka {KAFKA_VERSION} (ZooKeeper), {broker.how}",
         f"- Date: {m['date']}, commit {m['commit']}",
         f"- Load average (1 min) when the bench started / ended: {res.load_start:.2f} /"
@@ -492,6 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of tail and validate")
     parser.add_argument("--no-write", action="store_true", help="print, don't write the doc")
     opts = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    ensure_bytecode()
     res = Results()
     produce_runs = VALIDATE_TOTAL // PRODUCE_COUNT  # together they write the events validated
     with local_broker() as broker:

@@ -302,6 +302,7 @@ def render(broker: Any, res: Results) -> str:
         "the whole process (fork to exit), as `median (min-max, n=runs)`.",
         "",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}",
+        f"- Package: {m['bytecode']}",
         f"- Kafka {broker.version} ({broker.mode}), {broker.how}",
         f"- Date: {m['date']}, commit {m['commit']}",
         f"- Load average (1 min) when the bench started / ended: {res.load_start:.2f} /"
@@ -380,6 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--broker", choices=("auto", "local", "own"), default="auto")
     parser.add_argument("--no-write", action="store_true", help="print, don't write the doc")
     opts = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    sb.ensure_bytecode()
     res = Results()
     with contextlib.ExitStack() as stack:
         broker = sb.any_broker(opts.broker, stack)

@@ -246,6 +246,7 @@ def render(broker: sb.Broker, res: Results) -> str:
         "baseline were measured in the same run, on the same broker.",
         "",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}",
+        f"- Package: {m['bytecode']}",
         f"- Kafka {broker.version} ({broker.mode}), {broker.how}",
         f"- Date: {m['date']}, commit {m['commit']}",
         f"- Load average (1 min) when the bench started / ended: {res.load_start:.2f} /"
@@ -308,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--broker", choices=("auto", "local", "own"), default="auto")
     parser.add_argument("--no-write", action="store_true", help="print instead of writing")
     args = parser.parse_args(argv)
+    sb.ensure_bytecode()
     res = Results(load_start=os.getloadavg()[0])
     with contextlib.ExitStack() as stack:
         broker = sb.any_broker(args.broker, stack)

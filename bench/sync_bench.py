@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _bytecode import ensure_bytecode
+
 from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.kafka.cluster import (
     ActionResult,
@@ -803,6 +805,7 @@ def machine() -> dict[str, str]:
         "java": (java.stderr.splitlines() or ["?"])[0],
         "commit": commit.stdout.strip() or "?",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "bytecode": ensure_bytecode(),
     }
 
 
@@ -844,6 +847,7 @@ def render(broker: Broker, res: Results) -> str:
         "the whole process (fork to exit), as `median (min-max, n=runs)`.",
         "",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}",
+        f"- Package: {m['bytecode']}",
         f"- Kafka {broker.version} ({broker.mode}), {broker.how}",
         f"- Date: {m['date']}, commit {m['commit']}",
         f"- Load average (1 min) when the bench started / ended: {res.load_start:.2f} /"
@@ -1054,6 +1058,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true", help="print, don't write the doc")
     opts = parser.parse_args(args)
+    ensure_bytecode()
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     run(opts.sync_runs, opts.loop_runs, sizes, write=not opts.no_write, choice=opts.broker)
     return 0
