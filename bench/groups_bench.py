@@ -35,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dreamscape_infra, also when run as a script
 
+from _bytecode import ensure_bytecode  # noqa: E402  (bench/ is on sys.path: the script's own folder)
+
 from dreamscape_infra.groups.lag import read_group_lags  # noqa: E402
 from dreamscape_infra.kafka.groups import ConfluentGroups  # noqa: E402
 from dreamscape_infra.settings import ConnectionSettings  # noqa: E402
@@ -381,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--broker", choices=("auto", "local", "own"), default="auto")
     parser.add_argument("--no-write", action="store_true", help="print, don't write the doc")
     opts = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    sb.ensure_bytecode()
+    ensure_bytecode()
     res = Results()
     with contextlib.ExitStack() as stack:
         broker = sb.any_broker(opts.broker, stack)

@@ -32,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import sync_bench as sb  # noqa: E402  (the broker, timing and machine helpers)
+import sync_bench as sb  # noqa: E402
+from _bytecode import ensure_bytecode  # noqa: E402  (the broker, timing and machine helpers)
 
 from dreamscape_infra.topics.desired import load_desired  # noqa: E402
 
@@ -309,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--broker", choices=("auto", "local", "own"), default="auto")
     parser.add_argument("--no-write", action="store_true", help="print instead of writing")
     args = parser.parse_args(argv)
-    sb.ensure_bytecode()
+    ensure_bytecode()
     res = Results(load_start=os.getloadavg()[0])
     with contextlib.ExitStack() as stack:
         broker = sb.any_broker(args.broker, stack)

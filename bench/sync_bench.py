@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _bytecode import ensure_bytecode as ensure_bytecode  # health/groups call it through here
+from _bytecode import ensure_bytecode
 
 from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.kafka.cluster import (
