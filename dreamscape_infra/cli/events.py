@@ -27,6 +27,7 @@ from dreamscape_infra.cli.state import (
     get_state,
 )
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, UsageError
+from dreamscape_infra.tables import Line
 
 if TYPE_CHECKING:
     from dreamscape_infra.events.declared import Declared
@@ -428,7 +429,7 @@ def validate(
         state.print_json(validation_json(tally, scan.topics, position.describe(), unfinished))
     else:
         state.print_tables(*validation_tables(tally, scan.topics))
-        state.out_console().print(validation_summary(tally), markup=False, highlight=False)
+        state.print_tables(Line(validation_summary(tally)))
         if unfinished:
             state.err_console().print(
                 f"warning: gave up waiting for {', '.join(unfinished)}",
@@ -599,9 +600,8 @@ def produce(
     if json_mode:
         state.print_json(produce_json(topic, deliveries, event_ids, mode, elapsed))
     else:
-        out = state.out_console()
-        for line in produce_lines(topic, deliveries, event_ids):
-            out.print(line, markup=False, highlight=False, soft_wrap=True)
+        # Lines: plain through a pipe (no rich import on the hot path), rich on a terminal
+        state.print_tables(*(Line(line) for line in produce_lines(topic, deliveries, event_ids)))
     failed = [d for d in deliveries if not d.ok]
     if failed:
         raise EnvironmentFailure(
