@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dreamscape_infra.topics.desired import json_schema
+from dreamscape_infra.topics.filemodel import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
