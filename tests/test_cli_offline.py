@@ -196,7 +196,7 @@ def test_segment_bytes_1000_is_valid_for_a_3_9_cluster(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("3.9", "settings.kafka_version: input should be a valid string (got 3.9)"),
+        ("3.9", "settings.kafka_version: expected a string (got 3.9; put it in quotes)"),
         ("'3.8'", "settings.kafka_version: Kafka 3.8 is not supported"),
     ],
 )

@@ -369,28 +369,28 @@ BAD_FILES = [
     pytest.param(
         BadFile(
             HEAD + TWO_TOPICS + "    partitions: 0\n",
-            ("topics.yaml:8: topics[1].partitions:", "greater than or equal to 1 (got 0)"),
+            ("topics.yaml:8: topics[1].partitions: must be at least 1 (got 0)",),
         ),
         id="partitions-0",
     ),
     pytest.param(
         BadFile(
             HEAD + TWO_TOPICS + "    replication_factor: 0\n",
-            ("topics.yaml:8: topics[1].replication_factor:", "greater than or equal to 1"),
+            ("topics.yaml:8: topics[1].replication_factor: must be at least 1 (got 0)",),
         ),
         id="rf-0",
     ),
     pytest.param(
         BadFile(
             HEAD + TWO_TOPICS + "    partitions: '3'\n",
-            ("topics.yaml:8: topics[1].partitions:", "valid integer (got '3')"),
+            ("topics.yaml:8: topics[1].partitions: expected an integer (got '3')",),
         ),
         id="partitions-string",
     ),
     pytest.param(
         BadFile(
             HEAD + TWO_TOPICS + "    keyed: 'yes'\n",
-            ("topics.yaml:8: topics[1].keyed:", "valid boolean"),
+            ("topics.yaml:8: topics[1].keyed: expected true or false (got 'yes')",),
         ),
         id="keyed-string",
     ),
@@ -555,7 +555,7 @@ BAD_FILES = [
     pytest.param(
         BadFile(
             "version: 2\n" + HEAD[len("version: 1\n") :] + TWO_TOPICS,
-            ("topics.yaml:1: version:", "input should be 1 (got 2)"),
+            ("topics.yaml:1: version: expected 1 (got 2)",),
         ),
         id="version-2",
     ),
@@ -569,7 +569,7 @@ BAD_FILES = [
     pytest.param(
         BadFile(
             "version: 1\ndomains: {}\ntopics: {}\n",
-            ("topics.yaml:3: topics:", "valid list"),
+            ("topics.yaml:3: topics: expected a list (got a mapping)",),
         ),
         id="topics-not-a-list",
     ),
@@ -587,7 +587,7 @@ BAD_FILES = [
     pytest.param(
         BadFile(
             "settings:\n  prune_max_deletes: 0\n" + HEAD + TWO_TOPICS,
-            ("topics.yaml:2: settings.prune_max_deletes:", "greater than or equal to 1"),
+            ("topics.yaml:2: settings.prune_max_deletes: must be at least 1 (got 0)",),
         ),
         id="prune-max-deletes-0",
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dreamscape_infra.topics.desired import json_schema
+from dreamscape_infra.topics.filemodel import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,3 +22,25 @@ def test_schema_forbids_unknown_keys_and_requires_topics() -> None:
     topic = schema["$defs"]["TopicModel"]
     assert topic["additionalProperties"] is False
     assert topic["required"] == ["name"]
+
+
+def test_schema_carries_bounds_defaults_and_descriptions() -> None:
+    schema = json_schema()
+    assert schema["title"] == "dreamscape-infra topics.yaml"
+    assert schema["properties"]["version"] == {"type": "integer", "const": 1, "default": 1}
+    topic = schema["$defs"]["TopicModel"]["properties"]
+    assert topic["partitions"] == {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": 100_000,
+        "default": None,
+    }
+    assert topic["keyed"]["type"] == "boolean"
+    assert "remaps keys" in topic["keyed"]["description"]
+    assert topic["event_type"]["minLength"] == 1
+    produces = schema["$defs"]["ServiceModel"]["properties"]["produces"]
+    assert produces["items"] == {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/PrefixModel"}]}
+    assert schema["$defs"]["SettingsModel"]["properties"]["prune_min_idle"]["anyOf"] == [
+        {"type": "string"},
+        {"type": "integer"},
+    ]

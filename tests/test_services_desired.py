@@ -129,7 +129,8 @@ def test_producer_only_has_no_group_and_retired_has_no_access(tmp_path: Path) ->
         ),
         (
             "  auth-service:\n    produces: [3]\n",
-            "services.auth-service.produces[0]: expected a topic name, a glob or {prefix: ...}",
+            "services.auth-service.produces[0]: expected a topic name, a glob or {prefix: ...} "
+            "(got 3)",
         ),
         (
             "  auth-service:\n    principals: User:x\n",

@@ -251,7 +251,7 @@ def main() -> None:
         sys.exit(int(exc.exit_code))
     finally:
         # The interpreter's last garbage collection walks every object the imports made
-        # (typer, pydantic, confluent_kafka): ~0.07 s of CPU at exit. Frozen objects are
+        # (typer, confluent_kafka, ...): ~0.07 s of CPU at exit. Frozen objects are
         # skipped by it. Nothing else changes: output is flushed, atexit handlers and
         # destructors run as usual (unlike os._exit).
         import gc

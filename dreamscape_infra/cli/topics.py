@@ -103,7 +103,7 @@ def schema(
 
     Example: dreamscape-infra topics schema > docs/topics.schema.json
     """
-    from dreamscape_infra.topics.desired import json_schema
+    from dreamscape_infra.topics.filemodel import json_schema
 
     get_state(ctx).print_json(json_schema())
 

@@ -3,20 +3,18 @@
 `load_desired(path, env)` is pure apart from reading the file. It collects *every* problem
 before raising one `ConfigError`, each problem located as `FILE:LINE: topics[7].config.x: ...`.
 Config values are normalised to Kafka's string form here, once, so the planner compares
-strings that mean the same thing only when they are equal.
+strings that mean the same thing only when they are equal. The file's structure (its models,
+their validator and the JSON Schema) is `filemodel.py`; this module resolves what it declares.
 """
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dreamscape_infra.errors import ConfigError
 from dreamscape_infra.topics.configs import (
@@ -27,173 +25,20 @@ from dreamscape_infra.topics.configs import (
     parse_duration_ms,
     parse_kafka_version,
 )
+from dreamscape_infra.topics.filemodel import (
+    DEFAULT_PRUNE_MAX_DELETES,
+    DEFAULT_PRUNE_MIN_IDLE,
+    PrefixModel,
+    TopicsFileModel,
+    did_you_mean,
+    validate,
+)
 from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, format_path, parse_yaml
-
-# --- the file's structure (also the source of `topics schema`) -------------------------------
 
 _KAFKA_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SEGMENT = r"[a-z][a-z0-9_-]*"
 MAX_TOPIC_NAME = 249
-# The one definition of the prune limits' defaults (PlanOptions and the CLI defer to these).
-DEFAULT_PRUNE_MAX_DELETES = 10
-DEFAULT_PRUNE_MIN_IDLE = "1h"
 DEFAULT_PRUNE_MIN_IDLE_MS = parse_duration_ms(DEFAULT_PRUNE_MIN_IDLE)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class DefaultsModel(_Strict):
-    """Partitions, replication factor and topic configs applied unless a topic overrides them."""
-
-    partitions: int | None = Field(None, ge=1, le=100_000)
-    replication_factor: int | None = Field(None, ge=1, le=32)
-    config: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Kafka topic-level configs, e.g. retention.ms (7d or 604800000).",
-    )
-
-
-class DomainModel(_Strict):
-    """A business domain: the second segment of its topics' names."""
-
-    owner: str = Field(description="The service that owns (produces) the domain's topics.")
-    description: str | None = None
-
-
-class TopicModel(_Strict):
-    """One topic, named dreamscape.<domain>.<event>[.<sub-event>]."""
-
-    name: str
-    partitions: int | None = Field(None, ge=1, le=100_000)
-    replication_factor: int | None = Field(None, ge=1, le=32)
-    config: dict[str, Any] = Field(default_factory=dict)
-    keyed: bool = Field(
-        False,
-        description="Messages are keyed, so adding partitions remaps keys (needs a flag).",
-    )
-    owner: str | None = Field(None, description="Overrides the domain's owner.")
-    description: str | None = None
-    event_type: str | None = Field(
-        None,
-        min_length=1,
-        description=(
-            "The eventType its messages carry, checked by `events validate`; a glob such as "
-            "'payment.*', or '*' for any. Default: the name without the prefix "
-            "(dreamscape.user.created carries user.created)."
-        ),
-    )
-
-
-class TopicOverrideModel(_Strict):
-    """An environment's override for one topic."""
-
-    partitions: int | None = Field(None, ge=1, le=100_000)
-    replication_factor: int | None = Field(None, ge=1, le=32)
-    config: dict[str, Any] = Field(default_factory=dict)
-
-
-class EnvironmentModel(_Strict):
-    """A named overlay, selected with --env or DREAMSCAPE_ENV."""
-
-    description: str | None = None
-    defaults: DefaultsModel = Field(default_factory=DefaultsModel)
-    topics: dict[str, TopicOverrideModel] = Field(default_factory=dict)
-
-
-class GroupModel(_Strict):
-    """A consumer group, named dreamscape-<service>-group."""
-
-    name: str
-    service: str
-    topics: list[str] = Field(default_factory=list)
-    description: str | None = None
-
-
-class SettingsModel(_Strict):
-    """How sync behaves."""
-
-    strict_configs: bool = Field(
-        False, description="Delete topic-level overrides that topics.yaml does not declare."
-    )
-    prune_max_deletes: int = Field(
-        DEFAULT_PRUNE_MAX_DELETES, ge=1, description="At most this many deletions per run."
-    )
-    kafka_version: str | None = Field(
-        None,
-        description="The Kafka version of the cluster this file targets, quoted (e.g. '3.9' or "
-        "'4.1'): configs are checked against it. Unset: valid on every supported version.",
-    )
-    prune_min_idle: str | int = Field(
-        DEFAULT_PRUNE_MIN_IDLE,
-        description="--prune refuses topics with messages newer than this (e.g. 1h, 7d).",
-    )
-
-
-class PrefixModel(_Strict):
-    """Every topic whose name starts with `prefix`, now and later (a PREFIXED ACL)."""
-
-    prefix: str = Field(description="A name prefix, e.g. dreamscape.analytics.")
-
-
-TopicPatternModel = str | PrefixModel
-
-
-class ServiceModel(_Strict):
-    """A service (a Kafka client): its principal and the access it needs, for ACLs.
-
-    `produces` and `consumes` list topic names, globs (`dreamscape.auth.*`, expanded against
-    the declared topics) or `{prefix: ...}` entries (one PREFIXED ACL).
-    """
-
-    principal: str | None = Field(
-        None, description="The Kafka principal, e.g. User:auth-service (default User:<name>)."
-    )
-    produces: list[TopicPatternModel] = Field(
-        default_factory=list, description="Topics it writes: names, globs or {prefix: ...}."
-    )
-    consumes: list[TopicPatternModel] | None = Field(
-        None,
-        description="Topics it reads (default: the topics of its consumer group).",
-    )
-    group: str | None = Field(
-        None,
-        description="Its consumer group, dreamscape-<service>-group (default: the "
-        "consumer_groups entry of this service, if any).",
-    )
-    retired: bool = Field(
-        False,
-        description="No access: its principal's ACLs stay managed, so `acls sync --prune` "
-        "removes them.",
-    )
-    description: str | None = None
-
-
-class TopicsFileModel(_Strict):
-    """The whole of topics.yaml."""
-
-    version: Literal[1] = 1
-    prefix: str = Field("dreamscape.", description="The managed prefix; others are ignored.")
-    defaults: DefaultsModel = Field(default_factory=DefaultsModel)
-    settings: SettingsModel = Field(default_factory=SettingsModel)
-    domains: dict[str, DomainModel]
-    topics: list[TopicModel]
-    consumer_groups: list[GroupModel] = Field(default_factory=list)
-    environments: dict[str, EnvironmentModel] = Field(default_factory=dict)
-    services: dict[str, ServiceModel] = Field(
-        default_factory=dict,
-        description="Kafka clients by name, for `acls plan/sync` and the Strimzi export.",
-    )
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of topics.yaml, for editors (yaml-language-server)."""
-    schema = TopicsFileModel.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "dreamscape-infra topics.yaml"
-    return schema
-
 
 # --- the resolved desired state -------------------------------------------------------------
 
@@ -292,74 +137,13 @@ class _Problems:
         self.items.append(f"{where}: {format_path(path)}: {message}")
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-# pydantic names the member of a union it tried in the error's location
-_UNION_TAGS = {"str": "str", "PrefixModel": "prefix", "list[union[str,PrefixModel]]": "list"}
-
-
-def _pydantic_problems(exc: ValidationError, problems: _Problems) -> None:
-    seen: set[tuple[Path, str]] = set()
-    for error in exc.errors():
-        loc: Path = tuple(p for p in error["loc"] if p not in _UNION_TAGS)
-        kind = error["type"]
-        tags = [_UNION_TAGS[p] for p in error["loc"] if p in _UNION_TAGS]
-        if "str" in tags and isinstance(error.get("input"), dict):
-            continue  # a mapping is meant as {prefix: ...}: its own errors say what is wrong
-        if "str" in tags or ("prefix" in tags and kind in ("model_type", "dict_type")):
-            if (loc, "pattern") not in seen:  # a topic pattern of the wrong type: say so once
-                seen.add((loc, "pattern"))
-                problems.add(loc, "expected a topic name, a glob or {prefix: ...}")
-            continue
-        if kind == "extra_forbidden" and loc:
-            parent, key = loc[:-1], str(loc[-1])
-            choices = _known_keys_at(parent)
-            problems.add(parent, f"unknown key '{key}'{_suggest(key, choices)}")
-        elif kind == "missing":
-            problems.add(loc[:-1], f"missing required key '{loc[-1]}'")
-        else:
-            value = error.get("input")
-            shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
-            problems.add(loc, f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}")
-
-
-_MODEL_AT_DEPTH: dict[str, type[BaseModel]] = {
-    "defaults": DefaultsModel,
-    "settings": SettingsModel,
-    "topics": TopicModel,
-    "consumer_groups": GroupModel,
-    "domains": DomainModel,
-    "services": ServiceModel,
-}
-
-
-def _known_keys_at(path: Path) -> list[str]:
-    model: type[BaseModel] = TopicsFileModel
-    if path:
-        model = _MODEL_AT_DEPTH.get(str(path[0]), TopicsFileModel)
-        if path[0] == "environments":
-            model = (
-                EnvironmentModel
-                if len(path) == 2
-                else (
-                    DefaultsModel
-                    if len(path) >= 3 and path[2] == "defaults"
-                    else TopicOverrideModel
-                )
-            )
-        elif path[0] == "services" and len(path) >= 4:
-            model = PrefixModel  # services.<name>.produces[i]
-    return list(model.model_fields)
-
-
 def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in raw.items():
         if key not in TOPIC_CONFIGS:
-            problems.add(path, f"unknown topic config '{key}'{_suggest(key, list(TOPIC_CONFIGS))}")
+            problems.add(
+                path, f"unknown topic config '{key}'{did_you_mean(key, list(TOPIC_CONFIGS))}"
+            )
             continue
         try:
             out[key] = normalize_config_value(key, value, problems.kafka_version)
@@ -390,12 +174,12 @@ def read_topics_file(path: str | FsPath) -> tuple[TopicsFileModel, YamlDocument]
         raise ConfigError([f"{source}: the file is empty"])
     if not isinstance(doc.data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping"])
-    problems = _Problems(source, doc)
-    try:
-        model = TopicsFileModel.model_validate(doc.data)
-    except ValidationError as exc:
-        _pydantic_problems(exc, problems)
-        raise ConfigError(problems.items) from None
+    model, found = validate(TopicsFileModel, doc.data)
+    if model is None:
+        problems = _Problems(source, doc)
+        for problem in found:
+            problems.add(problem.path, problem.message)
+        raise ConfigError(problems.items)
     return model, doc
 
 
@@ -438,7 +222,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
                 problems.add(
                     (*env_path, "topics", topic_name),
                     f"overrides undeclared topic '{topic_name}'"
-                    f"{_suggest(topic_name, sorted(declared_topics))}",
+                    f"{did_you_mean(topic_name, sorted(declared_topics))}",
                 )
             overrides[topic_name] = _normalise_configs(
                 override.config, (*env_path, "topics", topic_name, "config"), problems
@@ -522,7 +306,7 @@ def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
             problems.add(
                 path,
                 f"domain '{domain}' is not declared under domains"
-                f"{_suggest(domain, list(model.domains))}",
+                f"{did_you_mean(domain, list(model.domains))}",
             )
 
     group_names: dict[str, int] = {}
@@ -542,7 +326,7 @@ def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
             if topic_name not in seen:
                 problems.add(
                     (*gpath, "topics", t_index),
-                    f"reads undeclared topic '{topic_name}'{_suggest(topic_name, list(seen))}",
+                    f"reads undeclared topic '{topic_name}'{did_you_mean(topic_name, list(seen))}",
                 )
 
 
@@ -689,7 +473,7 @@ def _expand(
             continue
         if _GLOB_CHARS.isdisjoint(pattern):
             if pattern not in names:
-                problems.add(where, f"undeclared topic '{pattern}'{_suggest(pattern, names)}")
+                problems.add(where, f"undeclared topic '{pattern}'{did_you_mean(pattern, names)}")
                 continue
             refs.add(TopicRef(pattern))
             continue
