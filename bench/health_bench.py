@@ -274,11 +274,10 @@ def render(broker: sb.Broker, res: Results) -> str:
         f" {statistics.median(res.full_ms):.0f} ms) | (none) | | |",
         "",
         "`health` reads the cluster once (one metadata request for brokers, controller and every"
-        " partition, one DescribeConfigs for the declared topics) and plans topics.yaml against"
-        " it; the baseline starts two JVMs, and between them they still do not say whether the"
-        " declared topics are in sync or which partitions are under min.insync.replicas. Lag is"
-        " not read by `health` yet (the groups capability wires it); the baseline's group"
-        " describe is included because the seed's runbook uses it.",
+        " partition, one DescribeConfigs for the declared topics), plans topics.yaml against"
+        " it, and reads the declared groups' committed offsets and the end offsets for their"
+        " lag; the baseline starts two JVMs, and between them they still do not say whether the"
+        " declared topics are in sync or which partitions are under min.insync.replicas.",
         "Cold `/metrics` (`--cache-seconds 0`: every request reads the cluster) reads the"
         " metadata (brokers, controller, partitions, ISR) each time, plans topics.yaml and"
         " renders; the declared topics' configs, which only change on purpose, are read again"
