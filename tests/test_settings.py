@@ -69,7 +69,7 @@ def test_defaults() -> None:
         "bootstrap.servers": "localhost:9092",
         "security.protocol": "PLAINTEXT",
         "log_level": 6,
-        "enable.sparse.connections": False,
+        "reconnect.backoff.ms": 20,
     }
 
 
