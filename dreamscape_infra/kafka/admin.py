@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.errors import EnvironmentFailure
+from dreamscape_infra.kafka import clients
 from dreamscape_infra.kafka.cluster import (
     OK,
     ActionResult,
@@ -104,6 +105,7 @@ class ConfluentAdmin:
                 hint="check the KAFKA_* variables (`dreamscape-infra config`)",
             ) from None
         del config
+        clients.opened(self)
 
     def _on_error(self, error: Any) -> None:
         name = str(error.name())

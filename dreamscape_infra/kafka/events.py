@@ -26,6 +26,7 @@ from dreamscape_infra.events.model import (
     Partition,
     Watermarks,
 )
+from dreamscape_infra.kafka import clients
 
 if TYPE_CHECKING:
     from dreamscape_infra.settings import ConnectionSettings
@@ -65,6 +66,7 @@ class _Client:
         self._brokers = settings.bootstrap_servers
         self._timeout = timeout_s
         self._errors: list[tuple[str, str]] = []
+        self._closed = False
 
     def _base_config(self, settings: ConnectionSettings) -> dict[str, Any]:
         config = settings.client_config()
@@ -159,6 +161,7 @@ class ConfluentEventReader(_Client):
             ) from None
         self._assigned = False
         del config
+        clients.opened(self)
 
     def _serve_errors(self) -> None:
         # Consumer.poll() would consume a record once partitions are assigned.
@@ -250,6 +253,9 @@ class ConfluentEventReader(_Client):
 
     def close(self) -> None:
         # close() would leave a group; we never joined one, and unassign is all there is.
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._client.unassign()
         finally:
@@ -282,6 +288,7 @@ class ConfluentEventWriter(_Client):
                 hint="check the KAFKA_* variables (`dreamscape-infra config`)",
             ) from None
         del config
+        clients.opened(self)
         self._results: list[Delivery | None] = []
         self._sent = 0
 
@@ -329,4 +336,8 @@ class ConfluentEventWriter(_Client):
         return {k: str(v).lower() for k, v in self.config.items() if k in DURABILITY_KEYS}
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._client.flush(0)
+        self._client = None  # the Producer has no close: dropping it destroys it
