@@ -19,13 +19,16 @@ mechanism and the variable names.
 from __future__ import annotations
 
 import re
-import socket
-import ssl
 import struct
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from dreamscape_infra.errors import EnvironmentFailure
+
+if TYPE_CHECKING:
+    # Only the probes, which run after a failure, need these (ssl costs ~5-10 ms to import).
+    import socket
+    import ssl
 
 PROBE_TIMEOUT_S = 1.0
 _ADDRESS = re.compile(r"(?:^|\s)(?:[a-z_]+://)?\[?([A-Za-z0-9_.:\-]+?)\]?:(\d+)/(?:bootstrap|\d+)")
@@ -56,6 +59,8 @@ def _address(text: str, fallback: str) -> tuple[str, int]:
 
 
 def _context(ca_location: str | None, *, check_hostname: bool) -> ssl.SSLContext:
+    import ssl
+
     context = ssl.create_default_context(cafile=ca_location)
     context.check_hostname = check_hostname
     return context
@@ -63,6 +68,9 @@ def _context(ca_location: str | None, *, check_hostname: bool) -> ssl.SSLContext
 
 def probe_certificate(host: str, port: int, ca_location: str | None) -> CertificateProblem:
     """Verify the broker's certificate chain, then its name, with the client's CA."""
+    import socket
+    import ssl
+
     try:
         with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S) as raw:
             chain_only = _context(ca_location, check_hostname=False)
@@ -86,6 +94,9 @@ def probe_certificate(host: str, port: int, ca_location: str | None) -> Certific
 
 def speaks_tls(host: str, port: int) -> bool:
     """True when the port completes a TLS handshake (any certificate accepted)."""
+    import socket
+    import ssl
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -117,6 +128,9 @@ def _read_exactly(sock: socket.socket, count: int) -> bytes:
 def sasl_mechanisms_offered(host: str, port: int, *, tls: bool) -> tuple[str, ...]:
     """The SASL mechanisms the port offers, by a SaslHandshake v1 request (no credentials);
     empty when it is no SASL listener or does not answer."""
+    import socket
+    import ssl
+
     request = (
         struct.pack(">hhi", 17, 1, 1)  # api key SaslHandshake, version 1, correlation id
         + _string("dreamscape-infra-probe")
