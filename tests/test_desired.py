@@ -720,3 +720,12 @@ def test_negative_prune_min_idle_is_refused(tmp_path: Path) -> None:
     path = write_topics(tmp_path, "settings: {prune_min_idle: -5}\n" + HEAD + TWO_TOPICS)
     problems = problems_of(path)
     assert "settings.prune_min_idle" in problems[0]
+
+
+def test_model_defaults_match_the_file_models_defaults() -> None:
+    # model.py may not import configs/filemodel, so it spells the defaults out; they must agree.
+    from dreamscape_infra.topics import desired, filemodel, model
+    from dreamscape_infra.topics.configs import parse_duration_ms
+
+    assert parse_duration_ms(filemodel.DEFAULT_PRUNE_MIN_IDLE) == model.DEFAULT_PRUNE_MIN_IDLE_MS
+    assert desired.DesiredState is model.DesiredState  # the old import path keeps working

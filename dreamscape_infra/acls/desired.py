@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dreamscape_infra.acls.model import AclBinding
-from dreamscape_infra.topics.desired import DesiredState, ServiceSpec, TopicRef
+from dreamscape_infra.topics.model import DesiredState, ServiceSpec, TopicRef
 
 PRODUCE_OPERATIONS = ("write", "describe")
 CONSUME_OPERATIONS = ("read", "describe")

@@ -21,7 +21,7 @@ from dreamscape_infra.errors import ExitCode, RefusedError, UsageError
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.client import GroupsClient
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 app = typer.Typer(
     help="Consumer groups: list, lag and status, offset resets, delete.",

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.groups.model import GroupLag
     from dreamscape_infra.health.checks import HealthReport
     from dreamscape_infra.health.sources import Observation
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 ENV_OPTION: Any = typer.Option(
     None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."

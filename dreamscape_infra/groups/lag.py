@@ -19,7 +19,7 @@ from dreamscape_infra.groups.client import GroupDescription, GroupsClient, Topic
 from dreamscape_infra.groups.model import NOT_STARTED, GroupLag, MemberInfo, PartitionLag
 
 if TYPE_CHECKING:
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 
 def nearest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:

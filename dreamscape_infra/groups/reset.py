@@ -17,7 +17,7 @@ from dreamscape_infra.groups.client import GroupsClient, OffsetRange, TopicParti
 from dreamscape_infra.groups.lag import select_groups, unknown_topic_error
 
 if TYPE_CHECKING:
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 TargetKind = Literal["earliest", "latest", "datetime", "offset", "shift"]
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.groups.model import GroupLag
     from dreamscape_infra.kafka.cluster import ClusterSnapshot, ConfigEntryState, KafkaAdmin
     from dreamscape_infra.settings import ConnectionSettings
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 
 @dataclass(frozen=True, slots=True)

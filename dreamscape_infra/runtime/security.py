@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from dreamscape_infra.topics.desired import DesiredState
+    from dreamscape_infra.topics.model import DesiredState
 
 SecurityMode = Literal["plaintext", "ssl", "sasl_plain", "sasl_scram", "sasl_ssl"]
 SECURITY_MODES: tuple[SecurityMode, ...] = get_args(SecurityMode)

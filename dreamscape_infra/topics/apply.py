@@ -14,7 +14,7 @@ from typing import Literal
 
 from dreamscape_infra.errors import ExitCode, InfraError
 from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
-from dreamscape_infra.topics.desired import DesiredState
+from dreamscape_infra.topics.model import DesiredState
 from dreamscape_infra.topics.plan import (
     Action,
     ActionRef,

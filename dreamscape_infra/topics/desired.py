@@ -12,9 +12,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any, Literal
+from typing import Any
 
 from dreamscape_infra.errors import ConfigError
 from dreamscape_infra.topics.configs import (
@@ -26,99 +25,46 @@ from dreamscape_infra.topics.configs import (
     parse_kafka_version,
 )
 from dreamscape_infra.topics.filemodel import (
-    DEFAULT_PRUNE_MAX_DELETES,
-    DEFAULT_PRUNE_MIN_IDLE,
     PrefixModel,
     TopicsFileModel,
     did_you_mean,
     validate,
 )
+from dreamscape_infra.topics.model import (
+    DEFAULT_PRUNE_MAX_DELETES,
+    DEFAULT_PRUNE_MIN_IDLE_MS,
+    DesiredState,
+    GroupSpec,
+    PatternType,
+    ServiceSpec,
+    TopicRef,
+    TopicSpec,
+)
 from dreamscape_infra.yamlsource import Path, YamlDocument, YamlSyntaxError, format_path, parse_yaml
+
+# The values moved to topics/model.py; importing them from here keeps working.
+__all__ = [
+    "DEFAULT_PRUNE_MAX_DELETES",
+    "DEFAULT_PRUNE_MIN_IDLE_MS",
+    "FALLBACK_PARTITIONS",
+    "FALLBACK_REPLICATION",
+    "MAX_TOPIC_NAME",
+    "DesiredState",
+    "GroupSpec",
+    "PatternType",
+    "ServiceSpec",
+    "TopicRef",
+    "TopicSpec",
+    "load_desired",
+    "read_topics_file",
+]
 
 _KAFKA_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SEGMENT = r"[a-z][a-z0-9_-]*"
 MAX_TOPIC_NAME = 249
-DEFAULT_PRUNE_MIN_IDLE_MS = parse_duration_ms(DEFAULT_PRUNE_MIN_IDLE)
-
-# --- the resolved desired state -------------------------------------------------------------
 
 FALLBACK_PARTITIONS = 3
 FALLBACK_REPLICATION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    """One topic as it should exist on the cluster."""
-
-    name: str
-    partitions: int
-    replication_factor: int
-    configs: Mapping[str, str]
-    domain: str
-    owner: str
-    keyed: bool = False
-    description: str | None = None
-    event_type: str | None = None  # topics.yaml's `event_type`; None: the default rule
-
-    @property
-    def compacted(self) -> bool:
-        return "compact" in self.configs.get("cleanup.policy", "").split(",")
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSpec:
-    """A consumer group and the topics it reads."""
-
-    name: str
-    service: str
-    topics: tuple[str, ...]
-
-
-PatternType = Literal["literal", "prefixed"]
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class TopicRef:
-    """A topic name (literal) or a name prefix (prefixed) a service's ACLs are about."""
-
-    name: str
-    pattern: PatternType = "literal"
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
-    """A service's principal and access, with globs expanded to the declared topics."""
-
-    name: str
-    principal: str
-    produces: tuple[TopicRef, ...]
-    consumes: tuple[TopicRef, ...]
-    group: str | None
-    retired: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DesiredState:
-    """Everything topics.yaml declares, resolved for one environment."""
-
-    topics: tuple[TopicSpec, ...]
-    groups: tuple[GroupSpec, ...]
-    domains: Mapping[str, str]  # domain -> owner
-    prefix: str
-    environment: str | None
-    environments: tuple[str, ...]
-    strict_configs: bool = False
-    prune_max_deletes: int = DEFAULT_PRUNE_MAX_DELETES
-    prune_min_idle_ms: int = DEFAULT_PRUNE_MIN_IDLE_MS
-    source: str = "topics.yaml"
-    services: tuple[ServiceSpec, ...] = ()
-    topic_index: Mapping[str, TopicSpec] = field(default_factory=dict, compare=False)
-
-    def topic(self, name: str) -> TopicSpec | None:
-        return self.topic_index.get(name)
-
-    def is_managed_name(self, name: str) -> bool:
-        return name.startswith(self.prefix)
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Annotated, Any, Literal, TypeVar, Union
 
+from dreamscape_infra.topics.model import DEFAULT_PRUNE_MAX_DELETES
 from dreamscape_infra.yamlsource import Path
 
-# The one definition of the prune limits' defaults (PlanOptions and the CLI defer to these).
-DEFAULT_PRUNE_MAX_DELETES = 10
+# The prune limits' defaults (PlanOptions and the CLI defer to these). The max-deletes one is
+# defined in topics/model.py, which DesiredState's defaults need without this module; the
+# min-idle one is the file's own "1h", which model.DEFAULT_PRUNE_MIN_IDLE_MS must equal.
 DEFAULT_PRUNE_MIN_IDLE = "1h"
 
 _ABOUT = "dreamscape_infra.about"  # the dataclass field metadata key of `About`

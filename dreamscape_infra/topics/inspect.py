@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dreamscape_infra.kafka.cluster import KafkaAdmin, TopicState, is_internal_topic
-from dreamscape_infra.topics.desired import DesiredState, TopicSpec
+from dreamscape_infra.topics.model import DesiredState, TopicSpec
 from dreamscape_infra.topics.plan import Action, compute_plan
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from dreamscape_infra.kafka.cluster import ClusterSnapshot, TopicState, is_internal_topic
 from dreamscape_infra.topics.configs import configs_equal
-from dreamscape_infra.topics.desired import DesiredState, TopicSpec
+from dreamscape_infra.topics.model import DesiredState, TopicSpec
 
 ActionKind = Literal[
     "create",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from dreamscape_infra.kafka.cluster import ClusterSnapshot, KafkaAdmin
 from dreamscape_infra.topics.apply import ApplyProgress, Report, apply_plan, no_progress
-from dreamscape_infra.topics.desired import DesiredState, load_desired
+from dreamscape_infra.topics.model import DesiredState
 from dreamscape_infra.topics.plan import Plan, PlanOptions, PruneFacts, compute_plan
 
 
@@ -79,5 +79,7 @@ def sync_from_file(
     progress: ApplyProgress = no_progress,
 ) -> SyncOutcome:
     """What topic-init does: load topics.yaml and sync it, non-destructively."""
+    from dreamscape_infra.topics.desired import load_desired  # YAML et al.: only when asked
+
     desired = load_desired(topics_file, environment)
     return sync_desired(desired, admin, progress=progress)

@@ -22,7 +22,7 @@ from typing import Any
 from dreamscape_infra.acls.desired import service_bindings
 from dreamscape_infra.acls.model import AclBinding
 from dreamscape_infra.errors import ConfigError
-from dreamscape_infra.topics.desired import DesiredState, TopicSpec
+from dreamscape_infra.topics.model import DesiredState, TopicSpec
 
 API_VERSION = "kafka.strimzi.io/v1beta2"
 CLUSTER_LABEL = "strimzi.io/cluster"
