@@ -49,9 +49,8 @@ def _super_users(state: AppState, option: list[str] | None) -> frozenset[str]:
 
 def _desired(state: AppState) -> Any:
     from dreamscape_infra.acls.desired import desired_acls
-    from dreamscape_infra.topics.desired import load_desired
 
-    return desired_acls(load_desired(state.topics_file, None))
+    return desired_acls(state.desired(None))
 
 
 def _plan(state: AppState, prune: bool, super_user: list[str] | None) -> tuple[Any, Any]:

@@ -34,9 +34,7 @@ ENV_OPTION: Any = typer.Option(
 
 
 def _desired(state: AppState, env: str | None) -> DesiredState:
-    from dreamscape_infra.topics.desired import load_desired
-
-    return load_desired(state.topics_file, env)
+    return state.desired(env)
 
 
 def _client(state: AppState) -> GroupsClient:

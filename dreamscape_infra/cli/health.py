@@ -52,11 +52,9 @@ _EXIT = {"UP": ExitCode.OK, "DEGRADED": ExitCode.CHECK_FAILED, "DOWN": ExitCode.
 def _desired(state: AppState, env: str | None) -> DesiredState | None:
     """topics.yaml for the sync and lag checks; None when there is no such file (those checks
     are then reported as not checked). An invalid file is still exit 3."""
-    from dreamscape_infra.topics.desired import load_desired
-
     if not Path(state.topics_file).exists():
         return None
-    return load_desired(state.topics_file, env)
+    return state.desired(env)
 
 
 def _evaluate(

@@ -125,10 +125,9 @@ def _declared_services(state: AppState) -> tuple[str, ...]:
         return ()
     from dreamscape_infra.errors import ConfigError
     from dreamscape_infra.runtime.security import service_users
-    from dreamscape_infra.topics.desired import load_desired
 
     try:
-        desired = load_desired(state.topics_file, _environment(state))
+        desired = state.desired(_environment(state))
     except ConfigError:
         return ()
     return service_users(desired)

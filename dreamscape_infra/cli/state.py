@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.runtime.fetch import Maven
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import Line, TableData
+    from dreamscape_infra.topics.model import DesiredState
 
 
 class OutputFormat(StrEnum):
@@ -117,6 +118,16 @@ class AppState:
         from dreamscape_infra.settings import load_settings
 
         return load_settings(self.env, brokers_override=self.brokers)
+
+    def desired(self, environment: str | None, *, use_cache: bool = True) -> DesiredState:
+        """topics.yaml resolved for `environment`: what every command loads it through, so all
+        of them use the desired-state cache (topics/cache.py) under this run's environment.
+        use_cache False: a real load whatever the cache holds (its result is still stored)."""
+        from dreamscape_infra.topics.cache import cache_dir, load_desired_cached
+
+        return load_desired_cached(
+            self.topics_file, environment, cache_dir(self.env), use_entries=use_cache
+        )
 
     def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:

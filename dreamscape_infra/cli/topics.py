@@ -32,9 +32,7 @@ ENV_OPTION: Any = typer.Option(
 
 
 def _load(state: AppState, env: str | None) -> Any:
-    from dreamscape_infra.topics.desired import load_desired
-
-    return load_desired(state.topics_file, env)
+    return state.desired(env)
 
 
 @app.command("validate")
@@ -48,7 +46,10 @@ def validate(
     Example: dreamscape-infra topics validate
     """
     state = get_state(ctx)
-    desired = _load(state, None)
+    # A cache hit would give the same verdict (its key is the exact bytes and the loader's
+    # code), but validate is the gate CI and users trust to say "this file is right": it
+    # always really loads, so no folder of data can vouch for a file, and it warms the cache.
+    desired = state.desired(None, use_cache=False)
     doc = {
         "valid": True,
         "file": state.topics_file,
