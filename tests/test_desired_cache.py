@@ -323,3 +323,18 @@ def test_a_hit_imports_no_yaml_filemodel_or_configs(tmp_path: Path) -> None:
     folder = tmp_path / "c"
     assert _heavy_after_load(folder) == list(HEAVY)  # the miss: the check can fail
     assert _heavy_after_load(folder) == []  # the hit
+
+
+def test_the_key_hash_is_sha256() -> None:
+    import hashlib
+
+    import dreamscape_infra
+
+    ours = cache._key(b"topics", None)
+    fingerprint = cache._code_fingerprint()
+    assert fingerprint is not None
+    expected = hashlib.sha256()
+    for part in (str(cache.FORMAT), dreamscape_infra.__version__, fingerprint, "[null]"):
+        expected.update(part.encode() + b"\0")
+    expected.update(hashlib.sha256(b"topics").digest())
+    assert ours == expected.hexdigest()
