@@ -64,33 +64,3 @@ def generated_topics(
     path = folder / f"generated-{domain}-{count}.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def port_block_below_ephemeral(count: int, attempts: int = 200) -> int:
-    """A first port of `count` free ports below the kernel's ephemeral range.
-
-    Brokers the fault tests kill and restart must get their port back: a port from the
-    ephemeral range can meanwhile become the local end of some outgoing connection on this
-    busy machine, and the restart then fails with "port in use".
-    """
-    import random
-    import socket
-    from contextlib import ExitStack
-
-    low = 20000
-    try:
-        low_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low_ephemeral = 32768
-    high = max(low + 1000, low_ephemeral) - count
-    for _ in range(attempts):
-        base = random.randrange(low, high)
-        try:
-            with ExitStack() as stack:
-                for port in range(base, base + count):
-                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError(f"no block of {count} free ports below the ephemeral range")

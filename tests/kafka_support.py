@@ -50,23 +50,28 @@ def skip_or_fail(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports nothing listens on now (held open together so they differ)."""
-    with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-        return ports
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
-def free_port_block(count: int, attempts: int = 50) -> int:
-    """A first port such that port .. port+count-1 are all free (for multi-broker clusters)."""
+def port_block_below_ephemeral(count: int, attempts: int = 200) -> int:
+    """A first port of `count` free ports below the kernel's ephemeral range.
+
+    A broker port from the ephemeral range can become the local end of an outgoing
+    connection: on Linux, a client that keeps reconnecting to a killed broker's port picks
+    consecutive local ports for that destination and, reaching the port itself, connects to
+    itself (TCP simultaneous open). The restart then fails with "port in use" (seen in
+    test_kraft_recovery_after_the_node_is_killed and the health fault tests).
+    """
+    import random
+
+    low = 20000
+    high = max(low + 1000, _ephemeral_low()) - count
     for _ in range(attempts):
-        (base,) = free_ports(1)
-        if base + count >= 65536:
-            continue
+        base = random.randrange(low, high)
         try:
             with ExitStack() as stack:
                 for port in range(base, base + count):
@@ -75,7 +80,22 @@ def free_port_block(count: int, attempts: int = 50) -> int:
         except OSError:
             continue
         return base
-    raise RuntimeError(f"no block of {count} free ports found")
+    raise RuntimeError(f"no block of {count} free ports below the ephemeral range")
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports below the ephemeral range (see port_block_below_ephemeral)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = port_block_below_ephemeral(1)
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def free_port_block(count: int, attempts: int = 200) -> int:
+    """A first port such that port .. port+count-1 are all free (for multi-broker clusters)."""
+    return port_block_below_ephemeral(count, attempts)
 
 
 def require_local_kafka(kraft: bool) -> None:

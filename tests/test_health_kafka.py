@@ -36,7 +36,6 @@ from dreamscape_infra.settings import ConnectionSettings
 from tests.health_support import (
     PROD_TOPIC_NAMES,
     generated_topics,
-    port_block_below_ephemeral,
     write_prod_topics,
 )
 from tests.kafka_support import (
@@ -44,6 +43,7 @@ from tests.kafka_support import (
     KafkaCluster,
     format_failure,
     free_ports,
+    port_block_below_ephemeral,
     require_local_kafka,
 )
 
