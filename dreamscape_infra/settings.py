@@ -65,6 +65,9 @@ class ConnectionSettings:
     ssl_key_password: Secret | None = field(default=None, repr=False)
     # off only for a certificate issued to another name: the chain is still verified
     ssl_verify_hostname: bool = True
+    # One command's clients (True) connect to newly learned brokers sooner (see client_config);
+    # `serve`'s clients live for hours and keep librdkafka's default reconnect pacing.
+    short_lived: bool = True
 
     @classmethod
     def plaintext(cls, bootstrap: str) -> ConnectionSettings:
@@ -97,15 +100,15 @@ class ConnectionSettings:
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
             "log_level": _SYSLOG.get(self.log_level, 6),
-            # librdkafka spaces its connects to brokers it has just learned by half this backoff
-            # (at least 11 ms): with the default 100 ms, the first request of every new client
-            # waited ~50 ms after the bootstrap broker had answered (measured: list_topics 54 ms
-            # against 15 ms). Each command makes fresh clients, so that was a fifth of a no-op
-            # `topics plan`. Reconnects to a broker that is down still back off exponentially.
-            # (enable.sparse.connections=false also removes the wait, but made librdkafka crash
-            # (SIGSEGV) on a TLS hostname mismatch and assert while a broker of three was killed.)
-            "reconnect.backoff.ms": 20,
         }
+        if self.short_lived:
+            # librdkafka spaces its connects to brokers it has just learned by half this
+            # backoff (at least 11 ms): with the default 100 ms, the first request of every new
+            # client waited ~50 ms after the bootstrap broker had answered (measured:
+            # list_topics 54 ms against 15 ms), a fifth of a no-op `topics plan`. Reconnects to
+            # a broker that is down still back off exponentially. (enable.sparse.connections=
+            # false also removes the wait, but made librdkafka crash on a TLS hostname mismatch.)
+            config["reconnect.backoff.ms"] = 20
         if self.sasl_username is not None and self.sasl_password is not None:
             config["sasl.mechanism"] = MECHANISMS[self.sasl_mechanism]
             config["sasl.username"] = self.sasl_username

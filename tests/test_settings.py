@@ -318,6 +318,13 @@ def test_importtime_check_can_fail(tmp_path: Path) -> None:
     assert "python_on_whales" in proc.stderr
 
 
+def test_only_short_lived_clients_reconnect_faster() -> None:
+    fast = ConnectionSettings()
+    assert fast.client_config()["reconnect.backoff.ms"] == 20
+    server = ConnectionSettings(short_lived=False)
+    assert "reconnect.backoff.ms" not in server.client_config()  # librdkafka's default
+
+
 def test_plaintext_settings_from_a_bootstrap_string() -> None:
     settings = ConnectionSettings.plaintext(" 127.0.0.1:13092, 127.0.0.1:13093,,")
     assert settings.brokers == ("127.0.0.1:13092", "127.0.0.1:13093")

@@ -201,7 +201,10 @@ def serve(
     state = get_state(ctx)
     _check_host(host)
     desired = _desired(state, env)
-    settings = state.settings()
+    from dataclasses import replace
+
+    # a server's clients live for hours: librdkafka's default reconnect pacing for them
+    settings = replace(state.settings(), short_lived=False)
     admin = state.admin(settings)
 
     reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
