@@ -29,9 +29,9 @@ from dreamscape_infra.kafka.cluster import (
     TopicState,
     is_internal_topic,
 )
-from dreamscape_infra.kafka.failures import ClientSecurity, classify, dropped_connection
 
 if TYPE_CHECKING:
+    from dreamscape_infra.kafka.failures import ClientSecurity
     from dreamscape_infra.settings import ConnectionSettings
 
 # Kafka limits one request's size; chunking keeps 2,000 topics to a handful of round trips.
@@ -79,17 +79,19 @@ class ConfluentAdmin:
         # broker has answered a metadata request, wait longer for them than for connecting.
         self._change_timeout = max(timeout_s * 6, 60.0)
         self._last_error: tuple[str, str] | None = None
-        self._client_security = ClientSecurity(
-            brokers=settings.bootstrap_servers,
-            ssl=settings.ssl,
-            ca_location=settings.ssl_ca_location,
-            verify_hostname=settings.ssl_verify_hostname,
-            sasl_username=settings.sasl_username,
-            sasl_mechanism=settings.client_config().get("sasl.mechanism"),
-            client_certificate=settings.ssl_cert_location is not None,
-        )
         self._seen_errors: set[str] = set()
         config = settings.client_config()
+        # What a failure message may name, no secret among it; kafka/failures.py (regexes,
+        # probes) is imported only once something has failed.
+        self._security_fields: dict[str, Any] = {
+            "brokers": settings.bootstrap_servers,
+            "ssl": settings.ssl,
+            "ca_location": settings.ssl_ca_location,
+            "verify_hostname": settings.ssl_verify_hostname,
+            "sasl_username": settings.sasl_username,
+            "sasl_mechanism": config.get("sasl.mechanism"),
+            "client_certificate": settings.ssl_cert_location is not None,
+        }
         config.update(
             {
                 "error_cb": self._on_error,
@@ -106,6 +108,11 @@ class ConfluentAdmin:
             ) from None
         del config
         clients.opened(self)
+
+    def _security(self) -> ClientSecurity:
+        from dreamscape_infra.kafka.failures import ClientSecurity
+
+        return ClientSecurity(**self._security_fields)
 
     def _on_error(self, error: Any) -> None:
         name = str(error.name())
@@ -127,7 +134,9 @@ class ConfluentAdmin:
         self._last_error = None
         # one line naming the cause: bad credentials, wrong mechanism, untrusted certificate,
         # hostname mismatch, TLS to a plaintext port (see kafka/failures.py)
-        return classify(name, text, self._client_security)
+        from dreamscape_infra.kafka.failures import classify
+
+        return classify(name, text, self._security())
 
     def _unreachable(self) -> EnvironmentFailure:
         return self._refused(0.2) or EnvironmentFailure(
@@ -152,7 +161,9 @@ class ConfluentAdmin:
                 if "_ALL_BROKERS_DOWN" in self._seen_errors:
                     self._seen_errors.discard("_ALL_BROKERS_DOWN")  # reported once, like above
                     # plaintext spoken to a TLS port looks like any dropped connection
-                    raise dropped_connection(self._client_security) or EnvironmentFailure(
+                    from dreamscape_infra.kafka.failures import dropped_connection
+
+                    raise dropped_connection(self._security()) or EnvironmentFailure(
                         f"Kafka is not reachable at {self._brokers} (every broker refused or "
                         "dropped the connection; a TLS or SASL port spoken to in plaintext?)",
                         hint="check KAFKA_BROKERS, KAFKA_SSL and KAFKA_SASL_*, or start Kafka "

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from dreamscape_infra.kafka.cluster import TopicState
 from dreamscape_infra.tables import Line, TableData
 from dreamscape_infra.topics.apply import ActionReport, Report
-from dreamscape_infra.topics.inspect import ImportedTopic, TopicDescription
 from dreamscape_infra.topics.model import DesiredState, TopicSpec
 from dreamscape_infra.topics.plan import Action, Plan, TopicPlan
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+    from dreamscape_infra.topics.inspect import ImportedTopic, TopicDescription
 
 JSON_VERSION = 1
 
