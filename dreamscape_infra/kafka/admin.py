@@ -8,6 +8,7 @@ Errors become `EnvironmentFailure` (unreachable, authentication) or per-topic `A
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -434,14 +435,23 @@ def _cluster_info(metadata: Any) -> ClusterInfo:
 def _config_entries(entries: Mapping[str, Any]) -> dict[str, ConfigEntryState]:
     """One topic's DescribeConfigs answer as plain values (sensitive values never copied)."""
     return {
-        key: ConfigEntryState(
-            value=None if entry.is_sensitive else entry.value,
-            source=_source_name(entry.source),
-            sensitive=bool(entry.is_sensitive),
-            read_only=bool(entry.is_read_only),
+        key: _entry_state(
+            None if entry.is_sensitive else entry.value,
+            entry.source,
+            bool(entry.is_sensitive),
+            bool(entry.is_read_only),
         )
         for key, entry in entries.items()
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_state(
+    value: str | None, raw_source: Any, sensitive: bool, read_only: bool
+) -> ConfigEntryState:
+    """Shared, as values are immutable: most of a topic's ~36 entries are the broker's
+    defaults, the same for every topic, so 32 topics make ~40 distinct entries, not 1,150."""
+    return ConfigEntryState(value, _source_name(raw_source), sensitive, read_only)
 
 
 def _retriable(exc: BaseException) -> bool:
