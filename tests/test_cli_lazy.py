@@ -62,10 +62,9 @@ def test_help_and_one_command_import_only_what_they_use() -> None:
         )
         return done.stdout.strip().splitlines()[-2:]
 
-    assert modules("--help") == ["dreamscape_infra.cli.state", "False False"]
-    assert (
-        modules("topics", "--help")[0] == "dreamscape_infra.cli.state dreamscape_infra.cli.topics"
-    )
+    root = "dreamscape_infra.cli.root dreamscape_infra.cli.state"
+    assert modules("--help") == [root, "False False"]
+    assert modules("topics", "--help")[0] == f"{root} dreamscape_infra.cli.topics"
 
 
 def test_an_unknown_command_still_suggests_the_lazy_ones() -> None:
