@@ -62,7 +62,7 @@ def test_help_and_one_command_import_only_what_they_use() -> None:
         )
         return done.stdout.strip().splitlines()[-2:]
 
-    root = "dreamscape_infra.cli.root dreamscape_infra.cli.state"
+    root = "dreamscape_infra.cli.root dreamscape_infra.cli.roothelp dreamscape_infra.cli.state"
     assert modules("--help") == [root, "False False"]
     assert modules("topics", "--help")[0] == f"{root} dreamscape_infra.cli.topics"
 

@@ -17,11 +17,10 @@ import typer.main
 from typer import _click as click
 from typer._click.utils import make_default_short_help
 
-from dreamscape_infra import __version__
 from dreamscape_infra.cli import LAZY_COMMANDS
+from dreamscape_infra.cli.roothelp import PROG_NAME, ROOT_HELP, VERSION_LINE, option_help
 from dreamscape_infra.cli.state import AppState, OutputFormat, get_state
 from dreamscape_infra.errors import (
-    EXIT_CODE_HELP,
     ConfigError,
     EnvironmentFailure,
     ExitCode,
@@ -150,13 +149,9 @@ class _RootGroup(_ErrorHandlingGroup):
 
 
 app = typer.Typer(
-    name="dreamscape-infra",
+    name=PROG_NAME,
     cls=_RootGroup,
-    help=(
-        "Kafka for the DreamScape microservices: run the stack, keep topics as code.\n\n"
-        "Example: dreamscape-infra up --runtime local && dreamscape-infra topics plan\n\n"
-        + EXIT_CODE_HELP
-    ),
+    help=ROOT_HELP,  # main() prints roothelp.render's copy of this app's --help
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -166,7 +161,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"dreamscape-infra {__version__}")
+        typer.echo(VERSION_LINE)
         raise typer.Exit()
 
 
@@ -178,17 +173,15 @@ def _root(
         "--topics-file",
         "-f",
         envvar="DREAMSCAPE_TOPICS_FILE",
-        help="The topics file (desired state).",
+        help=option_help("--topics-file"),
     ),
     output: OutputFormat = typer.Option(
-        OutputFormat.table, "--output", "-o", help="table for people, json for machines."
+        OutputFormat.table, "--output", "-o", help=option_help("--output")
     ),
-    brokers: str | None = typer.Option(
-        None, "--brokers", help="Bootstrap servers; overrides KAFKA_BROKERS."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    brokers: str | None = typer.Option(None, "--brokers", help=option_help("--brokers")),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=option_help("--verbose")),
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        False, "--version", callback=_version_callback, is_eager=True, help=option_help("--version")
     ),
 ) -> None:
     state = ctx.find_object(AppState)
