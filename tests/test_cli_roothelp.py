@@ -1,6 +1,11 @@
-"""cli/roothelp.py renders the root's --help exactly as the Typer app does."""
+"""The root's --help, -h and --version without Typer print exactly what the Typer app prints."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -8,7 +13,52 @@ from typer import _click as click
 from typer._click.formatting import wrap_text
 from typer._click.utils import make_default_short_help
 
-from dreamscape_infra.cli import LAZY_COMMANDS, app, roothelp
+from dreamscape_infra.cli import LAZY_COMMANDS, app, main, root, roothelp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def full_output(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[str, object]:
+    """The Typer app's answer, as main() gave it before the fast path."""
+    with pytest.raises(SystemExit) as exc:
+        app(args, prog_name="dreamscape-infra")
+    return capsys.readouterr().out, exc.value.code
+
+
+def fast_output(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, object]:
+    """main()'s answer, which must not reach the Typer app."""
+
+    def no_typer(*args: object, **kwargs: object) -> None:
+        raise AssertionError("main() went to the Typer app")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(root, "app", no_typer)
+        patch.setattr(sys, "argv", ["dreamscape-infra", *args])
+        with pytest.raises(SystemExit) as exc:
+            main()
+    return capsys.readouterr().out, exc.value.code
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
+@pytest.mark.parametrize("columns", [None, "1", "40", "50", "60", "79", "80", "81", "100", "200"])
+def test_main_answers_the_root_help_and_version_as_the_typer_app_does(
+    args: list[str],
+    columns: str | None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in roothelp.TYPER_ENVIRON:
+        monkeypatch.delenv(name, raising=False)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    fast = fast_output(args, capsys, monkeypatch)
+    assert fast == full_output(args, capsys)
+    assert fast[1] == 0
+    assert fast[0].startswith(("Usage: dreamscape-infra [OPTIONS]", "dreamscape-infra "))
 
 
 @pytest.mark.parametrize("width", range(50, 79))  # every width click's formatter can take here
@@ -89,3 +139,52 @@ def test_typers_variables_send_every_command_line_to_typer() -> None:
         assert roothelp.fast_output(["--help"], {name: ""}) is None
     for args in ([], ["--help", "-h"], ["topics", "--help"], ["--version", "--help"], ["-v"]):
         assert roothelp.fast_output(args, {}) is None
+
+
+PROBE = (
+    "import sys\n"
+    "from dreamscape_infra.cli import main\n"
+    "sys.argv = ['dreamscape-infra', *sys.argv[1:]]\n"
+    "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+    "heavy = ('typer', 'click', 'rich', 'yaml', 'confluent_kafka')\n"
+    "print('loaded:', *sorted(m for m in heavy if m in sys.modules))\n"
+    "print('exit:', code)\n"
+)
+
+
+def run_probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    for name in roothelp.TYPER_ENVIRON:
+        if name not in (env or {}):
+            environ.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=environ,
+    )
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
+def test_the_root_help_imports_no_typer(args: list[str]) -> None:
+    out = run_probe(*args).stdout.splitlines()
+    assert out[-2:] == ["loaded:", "exit: 0"]
+    assert out[0].startswith(("Usage: dreamscape-infra [OPTIONS] COMMAND", "dreamscape-infra "))
+
+
+def test_a_groups_help_still_goes_through_typer() -> None:
+    out = run_probe("topics", "--help").stdout.splitlines()
+    assert out[0].startswith("Usage: dreamscape-infra topics [OPTIONS] COMMAND")
+    assert out[-2:] == ["loaded: typer", "exit: 0"]
+
+
+def test_a_completion_request_goes_through_typer() -> None:
+    completion = {
+        "_DREAMSCAPE_INFRA_COMPLETE": "complete_bash",
+        "COMP_WORDS": "dreamscape-infra to",
+        "COMP_CWORD": "1",
+    }
+    out = run_probe("--help", env=completion).stdout.splitlines()
+    assert out == ["topics", "loaded: typer", "exit: 0"]

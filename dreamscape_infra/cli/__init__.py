@@ -77,10 +77,15 @@ def __getattr__(name: str) -> object:
 
 def main() -> None:
     """Console-script entry point."""
+    from dreamscape_infra.cli.roothelp import PROG_NAME, fast_output
+
+    text = fast_output(sys.argv[1:], os.environ)
+    if text is not None:  # the root's --help, -h or --version: no Typer needed
+        _print_and_exit(text)
     from dreamscape_infra.cli.root import _report, app
 
     try:
-        app(prog_name="dreamscape-infra")
+        app(prog_name=PROG_NAME)
     except InfraError as exc:  # raised outside a command (should not happen) still gets one line
         _report(exc, verbose=os.environ.get("DREAMSCAPE_VERBOSE") == "1", state=None)
         sys.exit(int(exc.exit_code))
@@ -97,6 +102,17 @@ def main() -> None:
         import gc
 
         gc.freeze()
+
+
+def _print_and_exit(text: str) -> None:
+    """Print as click's echo does and exit 0; a closed pipe exits 1 in silence, as click's does."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+        sys.exit(1)
+    sys.exit(0)
 
 
 __all__ = ["LAZY_COMMANDS", "AppState", "app", "get_state", "main"]
