@@ -53,7 +53,7 @@ def test_help_and_one_command_import_only_what_they_use() -> None:
         "sys.argv = ['dreamscape-infra', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('dreamscape_infra.cli.'))))\n"
-        "print('pydantic' in sys.modules, 'rich' in sys.modules)\n"
+        "print('typer' in sys.modules, 'pydantic' in sys.modules, 'rich' in sys.modules)\n"
     )
 
     def modules(*args: str) -> list[str]:
@@ -62,10 +62,13 @@ def test_help_and_one_command_import_only_what_they_use() -> None:
         )
         return done.stdout.strip().splitlines()[-2:]
 
-    assert modules("--help") == ["dreamscape_infra.cli.state", "False False"]
-    assert (
-        modules("topics", "--help")[0] == "dreamscape_infra.cli.state dreamscape_infra.cli.topics"
-    )
+    # the root's --help needs no command module, not even the Typer app (cli/roothelp.py)
+    assert modules("--help") == ["dreamscape_infra.cli.roothelp", "False False False"]
+    root = "dreamscape_infra.cli.root dreamscape_infra.cli.roothelp dreamscape_infra.cli.state"
+    assert modules("topics", "--help") == [
+        f"{root} dreamscape_infra.cli.topics",
+        "True False False",
+    ]
 
 
 def test_an_unknown_command_still_suggests_the_lazy_ones() -> None:

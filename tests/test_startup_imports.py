@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOT_PATHS = {
     "topics plan": [
         "dreamscape_infra.cli",
+        "dreamscape_infra.cli.root",
         "dreamscape_infra.cli.topics",
         "dreamscape_infra.topics.reconcile",
         "dreamscape_infra.topics.render",
@@ -29,6 +30,7 @@ HOT_PATHS = {
     ],
     "health": [
         "dreamscape_infra.cli",
+        "dreamscape_infra.cli.root",
         "dreamscape_infra.cli.health",
         "dreamscape_infra.health.sources",
         "dreamscape_infra.health.render",
@@ -40,6 +42,7 @@ HOT_PATHS = {
     ],
     "events produce": [
         "dreamscape_infra.cli",
+        "dreamscape_infra.cli.root",
         "dreamscape_infra.cli.events",
         "dreamscape_infra.events.envelope",
         "dreamscape_infra.kafka.events",

@@ -1,80 +1,23 @@
-"""The Typer application. The only package that prints, prompts or exits.
+"""The command line. The only package that prints, prompts or exits.
 
-Errors from core code arrive as `InfraError` subclasses; `_ErrorHandlingGroup.invoke` turns
-them into one line on stderr and the exit code they carry. `--verbose` adds the traceback
-(never with local variables, which could hold SASL secrets).
+This module stays light (no typer, rich, click or YAML): `main` is every run's entry point.
+The Typer app lives in `cli/root.py`; `app`, `AppState` and the root's helpers are still
+importable from here, loaded on first access (PEP 562).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
-from collections.abc import Iterator, MutableMapping
-from typing import Any, cast
 
-import typer
-import typer.core
-import typer.main
-from typer import _click as click
-from typer._click.utils import make_default_short_help
+from dreamscape_infra.errors import InfraError
 
-from dreamscape_infra import __version__
-from dreamscape_infra.cli.state import AppState, OutputFormat, get_state
-from dreamscape_infra.errors import (
-    EXIT_CODE_HELP,
-    ConfigError,
-    EnvironmentFailure,
-    ExitCode,
-    InfraError,
-)
-
-
-class _ErrorHandlingGroup(typer.core.TyperGroup):
-    """Catches our errors once, for every command below the root."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except InfraError as exc:
-            state = ctx.find_object(AppState)
-            verbose = state.verbose if state is not None else False
-            _report(exc, verbose=verbose, state=state)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except (KeyboardInterrupt, typer.Abort):
-            typer.echo("Aborted.", err=True)
-            raise typer.Exit(130) from None
-        except Exception as exc:
-            if type(exc).__module__.startswith(("click", "typer")):
-                raise  # Exit, usage errors: Typer's own handling and exit codes
-            state = ctx.find_object(AppState)
-            if state is not None and state.verbose:
-                typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
-            typer.echo(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(a bug; rerun with --verbose and report it)",
-                err=True,
-            )
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-
-def _report(exc: InfraError, *, verbose: bool, state: AppState | None) -> None:
-    err = state.err_console() if state is not None else None
-    lines = [f"error: {exc.message}"]
-    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
-        lines = ["error: " + p for p in exc.problems]
-    if isinstance(exc, EnvironmentFailure) and exc.details:
-        lines.extend("  | " + d for d in exc.details)
-    if exc.hint:
-        lines.append(f"hint: {exc.hint}")
-    if verbose:
-        lines.append("".join(traceback.format_exception(exc)).rstrip())
-    for line in lines:
-        if err is not None:
-            err.print(line, markup=False, highlight=False, soft_wrap=True)
-        else:
-            typer.echo(line, err=True)
-
+# mypy reads the imports below; at run time they come from `__getattr__`, and importing
+# `typing` for its TYPE_CHECKING would cost a start-up that does not need it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dreamscape_infra.cli.root import AppState, app, get_state
+    from dreamscape_infra.cli.root import _load_module_commands as _load_module_commands
 
 # Each command group is imported when it is used, not at start-up: importing all eight modules
 # and building Typer's tree of ~30 commands cost more than Python's own start. The table holds
@@ -117,135 +60,32 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "acls": ("acls", "ACLs as code: show, plan and sync the ACLs topics.yaml's services need."),
 }
 
-
-def _load_module_commands(module_name: str) -> dict[str, click.Command]:
-    """Import one command module and build the click commands it registers."""
-    import importlib
-
-    module = importlib.import_module(f"dreamscape_infra.cli.{module_name}")
-    holder = typer.Typer(rich_markup_mode=None)
-    module.register(holder)
-    return dict(typer.main.get_group(holder).commands)
+# What `__getattr__` takes from cli/root.py (importing it imports typer).
+_FROM_ROOT = frozenset({"AppState", "app", "get_state", "_load_module_commands"})
 
 
-class _LazyCommands(MutableMapping[str, click.Command]):
-    """The root's commands by name: every name is known, a module is imported on first lookup."""
+def __getattr__(name: str) -> object:
+    """`app` and the root's other names, from cli/root.py on first access."""
+    if name not in _FROM_ROOT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from dreamscape_infra.cli import root
 
-    def __init__(self, loaded: MutableMapping[str, click.Command]) -> None:
-        self._loaded = dict(loaded)
-
-    def loaded(self, name: str) -> click.Command | None:
-        return self._loaded.get(name)
-
-    def __getitem__(self, name: str) -> click.Command:
-        if name not in self._loaded and name in LAZY_COMMANDS:
-            module_name = LAZY_COMMANDS[name][0]
-            for sibling, command in _load_module_commands(module_name).items():
-                self._loaded.setdefault(sibling, command)
-        return self._loaded[name]
-
-    def __setitem__(self, name: str, command: click.Command) -> None:
-        self._loaded[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        del self._loaded[name]
-
-    def __iter__(self) -> Iterator[str]:
-        # The table's order, whatever was loaded first; a snapshot, as loading adds siblings
-        names = [*LAZY_COMMANDS, *(name for name in self._loaded if name not in LAZY_COMMANDS)]
-        return iter(names)
-
-    def __len__(self) -> int:
-        return len(self._loaded.keys() | LAZY_COMMANDS.keys())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._loaded or name in LAZY_COMMANDS
-
-
-class _RootGroup(_ErrorHandlingGroup):
-    """The root: commands load lazily; its `--help` lists them without importing them."""
-
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        self.commands = _LazyCommands(self.commands)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # names only: Typer's own version loads every command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        commands = cast(_LazyCommands, self.commands)
-        names = self.list_commands(ctx)
-        if not names:
-            return
-        limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = []
-        for name in names:
-            command = commands.loaded(name)
-            if command is None:
-                short = LAZY_COMMANDS[name][1]
-                rows.append((name, make_default_short_help(short, limit)))
-            elif not command.hidden:
-                rows.append((name, command.get_short_help_str(limit)))
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-app = typer.Typer(
-    name="dreamscape-infra",
-    cls=_RootGroup,
-    help=(
-        "Kafka for the DreamScape microservices: run the stack, keep topics as code.\n\n"
-        "Example: dreamscape-infra up --runtime local && dreamscape-infra topics plan\n\n"
-        + EXIT_CODE_HELP
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"dreamscape-infra {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    topics_file: str = typer.Option(
-        "topics.yaml",
-        "--topics-file",
-        "-f",
-        envvar="DREAMSCAPE_TOPICS_FILE",
-        help="The topics file (desired state).",
-    ),
-    output: OutputFormat = typer.Option(
-        OutputFormat.table, "--output", "-o", help="table for people, json for machines."
-    ),
-    brokers: str | None = typer.Option(
-        None, "--brokers", help="Bootstrap servers; overrides KAFKA_BROKERS."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
-    ),
-) -> None:
-    state = ctx.find_object(AppState)
-    if state is None:
-        state = AppState()
-        ctx.obj = state
-    state.topics_file = topics_file
-    state.output = output
-    state.brokers = brokers
-    state.verbose = verbose
+    value: object = getattr(root, name)
+    globals()[name] = value
+    return value
 
 
 def main() -> None:
     """Console-script entry point."""
+    from dreamscape_infra.cli.roothelp import PROG_NAME, fast_output
+
+    text = fast_output(sys.argv[1:], os.environ)
+    if text is not None:  # the root's --help, -h or --version: no Typer needed
+        _print_and_exit(text)
+    from dreamscape_infra.cli.root import _report, app
+
     try:
-        app(prog_name="dreamscape-infra")
+        app(prog_name=PROG_NAME)
     except InfraError as exc:  # raised outside a command (should not happen) still gets one line
         _report(exc, verbose=os.environ.get("DREAMSCAPE_VERBOSE") == "1", state=None)
         sys.exit(int(exc.exit_code))
@@ -264,4 +104,15 @@ def main() -> None:
         gc.freeze()
 
 
-__all__ = ["AppState", "app", "get_state", "main"]
+def _print_and_exit(text: str) -> None:
+    """Print as click's echo does and exit 0; a closed pipe exits 1 in silence, as click's does."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+        sys.exit(1)
+    sys.exit(0)
+
+
+__all__ = ["LAZY_COMMANDS", "AppState", "app", "get_state", "main"]
