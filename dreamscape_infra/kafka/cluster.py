@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 ConfigSourceName = Literal[
     "topic", "broker", "broker-default", "static-broker", "default", "unknown"
@@ -18,35 +18,39 @@ INTERNAL_PREFIXES = ("__", "_confluent")
 INTERNAL_NAMES = ("_schemas",)
 
 
+# The records the adapter copies out of Kafka's answers (brokers, partitions, config entries,
+# requests and per-topic results) are NamedTuples; the topic and cluster views built from
+# them are frozen dataclasses. Every command that talks to Kafka imports this module, and on
+# Python 3.11 a frozen dataclass costs ~0.8 ms to create, a NamedTuple ~0.1 ms (~5 ms of
+# start-up for these seven). They are immutable values all the same; being tuples, compare
+# them only with their own kind.
+
+
 def is_internal_topic(name: str) -> bool:
     """Topics we never touch, whatever the flags: `__*`, `_schemas`, `_confluent*`."""
     return name.startswith(INTERNAL_PREFIXES) or name in INTERNAL_NAMES
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerInfo:
+class BrokerInfo(NamedTuple):
     id: int
     host: str
     port: int
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterInfo:
+class ClusterInfo(NamedTuple):
     cluster_id: str | None
     controller_id: int | None
     brokers: tuple[BrokerInfo, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PartitionInfo:
+class PartitionInfo(NamedTuple):
     id: int
     leader: int
     replicas: tuple[int, ...]
     isr: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigEntryState:
+class ConfigEntryState(NamedTuple):
     """One effective config value of a topic and where it comes from."""
 
     value: str | None
@@ -100,23 +104,20 @@ class ClusterSnapshot:
     cluster: ClusterInfo | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewTopicRequest:
+class NewTopicRequest(NamedTuple):
     name: str
     partitions: int
     replication_factor: int
     configs: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigOp:
+class ConfigOp(NamedTuple):
     key: str
     op: Literal["set", "delete"]
     value: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ActionResult:
+class ActionResult(NamedTuple):
     """The broker's answer for one topic: ok, or an error code and message."""
 
     ok: bool
