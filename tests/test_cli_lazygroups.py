@@ -66,15 +66,17 @@ def run(
 
 def fingerprint(value: Any) -> Any:
     """A command's whole make-up (its options, their settings and types, its subcommands),
-    comparable between two builds: functions by name, since each build wraps them anew."""
+    comparable between two builds: functions by name and closure, as each build wraps anew."""
     if isinstance(value, click.Command | click.Parameter):
         return type(value).__name__, {k: fingerprint(v) for k, v in vars(value).items()}
     if isinstance(value, list | tuple):
         return [fingerprint(v) for v in value]
     if isinstance(value, dict | root._Subcommands):
         return [(k, fingerprint(v)) for k, v in value.items()]  # in order
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"{value.__module__}.{value.__qualname__}"
+    if callable(value) and hasattr(value, "__qualname__"):  # and what a wrapper holds
+        cells = getattr(value, "__closure__", None) or ()
+        name = f"{value.__module__}.{value.__qualname__}"
+        return name, [fingerprint(cell.cell_contents) for cell in cells]
     if " object at 0x" in repr(value):  # a type such as TyperPath: by its attributes
         return type(value).__name__, {k: fingerprint(v) for k, v in vars(value).items()}
     return repr(value)
