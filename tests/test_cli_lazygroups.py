@@ -178,6 +178,9 @@ def test_a_run_builds_only_the_subcommand_it_uses(monkeypatch: pytest.MonkeyPatc
     assert built_during(["topics", "sync", "--dry-run"], monkeypatch) == (0, ["sync"])
     assert built_during(["topics", "validate"], monkeypatch) == (0, ["validate"])
     assert built_during(["groups", "list", "--help"], monkeypatch) == (0, ["list"])
+    # the root's commands too: a module with several (stack, health) builds the one used
+    assert built_during(["up", "--help"], monkeypatch) == (0, ["up"])
+    assert built_during(["serve", "--help"], monkeypatch) == (0, ["serve"])
 
 
 def test_a_groups_help_builds_all_its_subcommands(monkeypatch: pytest.MonkeyPatch) -> None:

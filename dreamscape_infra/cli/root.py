@@ -79,15 +79,14 @@ def _report(exc: InfraError, *, verbose: bool, state: AppState | None) -> None:
             typer.echo(line, err=True)
 
 
-def _load_module_commands(module_name: str) -> dict[str, click.Command]:
-    """Import one command module and build the click commands it registers (a group's own
-    commands are built on first lookup: see `_Subcommands`)."""
+def _load_module_commands(module_name: str) -> _Subcommands:
+    """Import one command module: the click commands it registers, each built on first lookup."""
     import importlib
 
     module = importlib.import_module(f"dreamscape_infra.cli.{module_name}")
     holder = typer.Typer(rich_markup_mode=None)
     module.register(holder)
-    return dict(_Subcommands(holder, holder).items())
+    return _Subcommands(holder, holder)
 
 
 class _Subcommands(MutableMapping[str, click.Command]):
@@ -175,10 +174,12 @@ def _build_group(group_info: TyperInfo, top: typer.Typer) -> click.Command:
 
 
 class _LazyCommands(MutableMapping[str, click.Command]):
-    """The root's commands by name: every name is known, a module is imported on first lookup."""
+    """The root's commands by name: every name is known, a module is imported on first lookup
+    and a command is built on its own (`up` builds neither `down` nor `status`)."""
 
     def __init__(self, loaded: MutableMapping[str, click.Command]) -> None:
         self._loaded = dict(loaded)
+        self._modules: dict[str, _Subcommands] = {}
 
     def loaded(self, name: str) -> click.Command | None:
         return self._loaded.get(name)
@@ -186,8 +187,9 @@ class _LazyCommands(MutableMapping[str, click.Command]):
     def __getitem__(self, name: str) -> click.Command:
         if name not in self._loaded and name in LAZY_COMMANDS:
             module_name = LAZY_COMMANDS[name][0]
-            for sibling, command in _load_module_commands(module_name).items():
-                self._loaded.setdefault(sibling, command)
+            if module_name not in self._modules:
+                self._modules[module_name] = _load_module_commands(module_name)
+            self._loaded[name] = self._modules[module_name][name]
         return self._loaded[name]
 
     def __setitem__(self, name: str, command: click.Command) -> None:
