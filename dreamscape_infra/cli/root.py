@@ -199,7 +199,7 @@ class _LazyCommands(MutableMapping[str, click.Command]):
         del self._loaded[name]
 
     def __iter__(self) -> Iterator[str]:
-        # The table's order, whatever was loaded first; a snapshot, as loading adds siblings
+        # The table's order, whatever was loaded first; a snapshot, as a lookup adds to _loaded
         names = [*LAZY_COMMANDS, *(name for name in self._loaded if name not in LAZY_COMMANDS)]
         return iter(names)
 
