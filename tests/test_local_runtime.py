@@ -27,6 +27,7 @@ from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime import dist
 from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.local import (
+    PORT_RELEASE_GRACE_S,
     Layout,
     LocalConfig,
     LocalRuntime,
@@ -343,6 +344,49 @@ def test_logs_tail_prefix_and_follow(tmp_path: Path) -> None:
     assert next(followed) == "new line"
     with pytest.raises(ConfigError, match="unknown service 'kafka-9'"):
         list(runtime.logs("kafka-9", follow=False, tail=None))
+
+
+@dataclass
+class SlowlyFreedPorts(FakeProcesses):
+    """A killed broker's ports: busy for the first `busy_checks` looks, then free."""
+
+    busy_checks: int = 0
+    looks: int = 0
+
+    def port_free(self, host: str, port: int) -> bool:
+        self.looks += 1
+        return self.looks > self.busy_checks
+
+
+def _runtime_with_fake_clock(
+    tmp_path: Path, procs: FakeProcesses
+) -> tuple[LocalRuntime, list[float]]:
+    slept: list[float] = []
+    runtime = LocalRuntime(
+        LocalConfig(state_dir=tmp_path),
+        env={},
+        processes=procs,
+        sleep=slept.append,
+        clock=lambda: sum(slept),
+    )
+    return runtime, slept
+
+
+def test_a_port_still_held_by_an_exiting_broker_is_waited_for(tmp_path: Path) -> None:
+    procs = SlowlyFreedPorts(busy_checks=4)
+    runtime, slept = _runtime_with_fake_clock(tmp_path, procs)
+    layout = Layout("kraft", 1, "4.1.1", 2181, 9192, 9193, cluster_id=new_cluster_id())
+    runtime._check_ports(services_of(layout, tmp_path), layout)  # no error
+    assert slept == [0.1] * 4
+
+
+def test_a_port_that_stays_taken_fails_after_the_grace_period(tmp_path: Path) -> None:
+    procs = SlowlyFreedPorts(busy_checks=10**6)
+    runtime, slept = _runtime_with_fake_clock(tmp_path, procs)
+    layout = Layout("kraft", 1, "4.1.1", 2181, 9192, 9193, cluster_id=new_cluster_id())
+    with pytest.raises(EnvironmentFailure, match=r"port 9192 on 127\.0\.0\.1 is already in use"):
+        runtime._check_ports(services_of(layout, tmp_path), layout)
+    assert sum(slept) == pytest.approx(PORT_RELEASE_GRACE_S, abs=0.11)
 
 
 def test_port_in_use_is_named_before_anything_starts(tmp_path: Path) -> None:

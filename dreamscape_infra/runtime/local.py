@@ -68,6 +68,8 @@ from dreamscape_infra.runtime.security import (
 from dreamscape_infra.settings import ConnectionSettings
 
 HOST = "127.0.0.1"
+# How long `up` waits for a port held by a process that is still exiting (see _check_ports).
+PORT_RELEASE_GRACE_S = 3.0
 MAX_BROKERS = 3
 STATE_DIR_ENV = "DREAMSCAPE_STATE_DIR"
 DEFAULT_STATE_DIR = Path(".state") / "local"
@@ -731,7 +733,13 @@ class LocalRuntime:
                     (x.port, f"the {x.name} listener", "the listener's port")
                     for x in self._extra_listeners
                 ]
+        deadline = self._clock() + PORT_RELEASE_GRACE_S
         for port, owner, var in wanted:
+            # A broker just killed (kill -9, a crash) still holds its ports until the kernel
+            # has torn down all of its JVM's threads, which under load takes a moment after its
+            # pid already reads as dead: give such a port a little time before calling it taken.
+            while not self._proc.port_free(HOST, port) and self._clock() < deadline:
+                self._sleep(0.1)
             if not self._proc.port_free(HOST, port):
                 raise EnvironmentFailure(
                     f"port {port} on {HOST} is already in use (needed by {owner})",
