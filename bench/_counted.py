@@ -46,7 +46,7 @@ class CallCounts:
         }
 
 
-class _CountingClient:
+class CountingClient:
     """Wraps confluent_kafka's AdminClient: every method call is one batched request."""
 
     def __init__(self, client: Any, requests: Counter[str]) -> None:
@@ -105,7 +105,7 @@ def counting_admin(settings: Any, counts: CallCounts) -> Any:
 
     admin = CountingAdmin(settings)
     counts.timed("adapter import + AdminClient()", since)
-    admin._client = _CountingClient(admin._client, counts.requests)
+    admin._client = CountingClient(admin._client, counts.requests)
     return admin
 
 

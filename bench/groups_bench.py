@@ -36,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # this checkout's dreamscape_infra, also when run as a script
 
 from _bytecode import ensure_bytecode  # noqa: E402  (bench/ is on sys.path: the script's own folder)
+from _counted import CountingClient  # noqa: E402
 
 from dreamscape_infra.groups.lag import read_group_lags  # noqa: E402
 from dreamscape_infra.kafka.groups import ConfluentGroups  # noqa: E402
@@ -71,7 +72,7 @@ class CountingGroups(ConfluentGroups):
 
     def __init__(self, settings: ConnectionSettings, requests: Counter[str]) -> None:
         super().__init__(settings, timeout_s=30)
-        self._client = sb._CountingClient(self._client, requests)
+        self._client = CountingClient(self._client, requests)
 
 
 def count_requests(settings: ConnectionSettings, desired: DesiredState) -> dict[str, int]:
