@@ -52,17 +52,21 @@ HOT_PATHS = {
 NOT_ON_THE_HOT_PATH = ("pydantic", "asyncio", "ssl", "rich", "python_on_whales", "jsonschema")
 
 
-def loaded_top_level(modules: list[str]) -> set[str]:
+def probe(modules: list[str], then: str) -> set[str]:
+    """In a fresh interpreter: import `modules`, run `then` (which prints names); the names."""
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        "print(' '.join(sorted({m.partition('.')[0] for m in sys.modules})))\n"
+        "    importlib.import_module(name)\n" + then
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     return set(done.stdout.split())
+
+
+def loaded_top_level(modules: list[str]) -> set[str]:
+    return probe(modules, "print(' '.join(sorted({m.partition('.')[0] for m in sys.modules})))\n")
 
 
 @pytest.mark.parametrize("command", sorted(HOT_PATHS))
@@ -87,20 +91,14 @@ LOADER_ONLY = (
 
 def loaded_after_plan_load(cache: Path) -> set[str]:
     """The `topics plan` path's modules plus its load of topics.yaml through AppState."""
-    code = (
-        "import importlib, sys\n"
-        f"for name in {HOT_PATHS['topics plan']!r}:\n"
-        "    importlib.import_module(name)\n"
+    return probe(
+        HOT_PATHS["topics plan"],
         "from dreamscape_infra.cli.state import AppState\n"
         f"state = AppState(topics_file={str(ROOT / 'tests/fixtures/topics-small.yaml')!r},\n"
         f"                 environ={{'DREAMSCAPE_DESIRED_CACHE': {str(cache)!r}}})\n"
         "state.desired('prod')\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+        "print(' '.join(sorted(sys.modules)))\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    return set(done.stdout.split())
 
 
 def test_topics_plan_with_a_warm_cache_does_not_read_yaml(tmp_path: Path) -> None:
