@@ -12,7 +12,7 @@ import json
 import signal
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,14 @@ from dreamscape_infra.cli.state import (
     OutputFormat,
     get_state,
 )
-from dreamscape_infra.errors import EnvironmentFailure, ExitCode
+from dreamscape_infra.errors import EnvironmentFailure, ExitCode, InfraError
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.model import GroupLag
     from dreamscape_infra.health.checks import HealthReport
     from dreamscape_infra.health.sources import Observation
+    from dreamscape_infra.kafka.isolated import IsolatedClient
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.model import DesiredState
 
 ENV_OPTION: Any = typer.Option(
@@ -97,30 +99,16 @@ def health(
     Example: dreamscape-infra health --env prod --expect-brokers 3
     """
     from dreamscape_infra.health.render import render_health, summarize
-    from dreamscape_infra.health.sources import read_cluster, read_lags
 
     state = get_state(ctx)
     desired = _desired(state, env)
     settings = state.settings()
+    lag_client = _isolated_lags(state, settings, desired)
     try:
-        admin = state.admin(settings)
-    except EnvironmentFailure as exc:
-        from dreamscape_infra.health.checks import ClusterRead
-        from dreamscape_infra.health.sources import Observation
-
-        observation = Observation(ClusterRead(None, None, exc.message, 0.0, 0.0), None)
-    else:
-        try:
-            observation = read_cluster(admin, desired)
-        finally:
-            admin.close()
-    lags = None
-    if observation.read.snapshot is not None:
-        groups = state.groups_client(settings)
-        try:
-            lags = read_lags(groups, desired)
-        finally:
-            groups.close()
+        observation, lags = _health_reads(state, settings, desired, lag_client)
+    finally:
+        if lag_client is not None:
+            lag_client.close()
     report = _evaluate(
         observation,
         lags,
@@ -144,6 +132,56 @@ def health(
                     soft_wrap=True,
                 )
         raise typer.Exit(int(_EXIT[report.status]))
+
+
+def _isolated_lags(
+    state: AppState, settings: ConnectionSettings, desired: DesiredState | None
+) -> IsolatedClient[Sequence[GroupLag] | None] | None:
+    """The real clients read lag in a child process (`kafka.isolated`), started now so it
+    boots while the cluster is read; None when a test injected its own adapters."""
+    if state.admin_factory is not None or state.groups_factory is not None:
+        return None
+    from dreamscape_infra.health.sources import LagReadJob
+    from dreamscape_infra.kafka.isolated import IsolatedClient
+
+    client: IsolatedClient[Sequence[GroupLag] | None] = IsolatedClient(
+        LagReadJob(settings, desired)
+    )
+    client.start()
+    return client
+
+
+def _health_reads(
+    state: AppState,
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    lag_client: IsolatedClient[Sequence[GroupLag] | None] | None,
+) -> tuple[Observation, Sequence[GroupLag] | None]:
+    """`health`'s two reads: the cluster, then (when it answered) the declared groups' lag."""
+    from dreamscape_infra.health.sources import read_cluster, read_lags
+
+    try:
+        admin = state.admin(settings)
+    except EnvironmentFailure as exc:
+        from dreamscape_infra.health.sources import failed_observation
+
+        return failed_observation(exc.message), None
+    try:
+        observation = read_cluster(admin, desired)
+    finally:
+        admin.close()
+    if observation.read.snapshot is None:
+        return observation, None
+    if lag_client is not None:
+        try:
+            return observation, lag_client.call()
+        except InfraError:
+            return observation, None  # lag "not checked", as when it cannot be read
+    groups = state.groups_client(settings)
+    try:
+        return observation, read_lags(groups, desired)
+    finally:
+        groups.close()
 
 
 def _check_host(host: str) -> str:
@@ -196,7 +234,6 @@ def serve(
     Example: dreamscape-infra serve --env prod --port 9308
     """
     from dreamscape_infra.health.server import CachedHealth, make_server
-    from dreamscape_infra.health.sources import ClusterReader, read_lags
 
     state = get_state(ctx)
     _check_host(host)
@@ -205,16 +242,7 @@ def serve(
 
     # a server's clients live for hours: librdkafka's default reconnect pacing for them
     settings = replace(state.settings(), short_lived=False)
-    admin = state.admin(settings)
-
-    reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
-    groups = state.groups_client(settings)  # one client for the server's life, like `admin`
-
-    def read() -> tuple[Observation, Sequence[GroupLag] | None]:
-        observation = reader.read()
-        ok = observation.read.snapshot is not None
-        # /metrics shows every group's lag; the health verdict judges the declared ones
-        return observation, read_lags(groups, desired, all_groups=True) if ok else None
+    read, close_clients = _serve_reads(state, settings, desired, config_seconds)
 
     def evaluate(observation: Observation, lags: Sequence[GroupLag] | None) -> HealthReport:
         return _evaluate(
@@ -230,8 +258,7 @@ def serve(
     try:
         server = make_server(host, port, cached)
     except OSError as exc:
-        admin.close()
-        groups.close()
+        close_clients()
         raise EnvironmentFailure(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",
             hint="pick another --port" if exc.errno == 98 else None,
@@ -275,11 +302,48 @@ def serve(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-        admin.close()
-        groups.close()
+        close_clients()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     state.err_console().print("stopped", markup=False)
+
+
+def _serve_reads(
+    state: AppState,
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    config_seconds: float,
+) -> tuple[Callable[[], tuple[Observation, Sequence[GroupLag] | None]], Callable[[], None]]:
+    """serve's read function and how to close its clients.
+
+    The real clients run in a child process (`kafka.isolated`), so a librdkafka abort while
+    brokers die is a failed read, and the next read starts a new child. Adapters a test
+    injects live in this process and are called here directly."""
+    from dreamscape_infra.health.sources import ClusterReader, serve_read
+
+    if state.admin_factory is not None or state.groups_factory is not None:
+        admin = state.admin(settings)
+        reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
+        groups = state.groups_client(settings)  # one client for the server's life
+
+        def close_injected() -> None:
+            admin.close()
+            groups.close()
+
+        return lambda: serve_read(reader, groups, desired), close_injected
+
+    from dreamscape_infra.health.sources import ServeReadJob, failed_observation
+    from dreamscape_infra.kafka.isolated import IsolatedClient
+
+    client = IsolatedClient(ServeReadJob(settings, desired, config_seconds))
+
+    def read() -> tuple[Observation, Sequence[GroupLag] | None]:
+        try:
+            return client.call()
+        except InfraError as exc:
+            return failed_observation(exc.message), None
+
+    return read, client.close
 
 
 def register(app: typer.Typer) -> None:

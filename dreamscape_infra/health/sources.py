@@ -117,6 +117,58 @@ class ClusterReader:
         return Observation(ClusterRead(cluster, snapshot, None, duration, wall), sync)
 
 
+def serve_read(
+    reader: ClusterReader, groups: GroupsClient, desired: DesiredState | None
+) -> tuple[Observation, Sequence[GroupLag] | None]:
+    """One read of `serve`: the cluster, then every group's lag (/metrics shows them all; the
+    verdict judges the declared ones). Lag is not asked of a cluster that did not answer."""
+    observation = reader.read()
+    ok = observation.read.snapshot is not None
+    return observation, read_lags(groups, desired, all_groups=True) if ok else None
+
+
+@dataclass(frozen=True, slots=True)
+class ServeReadJob:
+    """`serve_read` over the real clients, as `kafka.isolated` runs it in its child process:
+    the clients live in the child for the server's life, and a librdkafka abort while brokers
+    die costs the child, never the server."""
+
+    settings: ConnectionSettings
+    desired: DesiredState | None
+    config_ttl_s: float
+
+    def open(self) -> Callable[[], tuple[Observation, Sequence[GroupLag] | None]]:
+        from dreamscape_infra.kafka.admin import ConfluentAdmin
+        from dreamscape_infra.kafka.groups import ConfluentGroups
+
+        reader = ClusterReader(ConfluentAdmin(self.settings), self.desired, self.config_ttl_s)
+        groups = ConfluentGroups(self.settings)
+        desired = self.desired
+        return lambda: serve_read(reader, groups, desired)
+
+
+@dataclass(frozen=True, slots=True)
+class LagReadJob:
+    """`read_lags` of the declared groups over a real client, run by `kafka.isolated`:
+    DescribeConsumerGroups and ListConsumerGroupOffsets are the coordinator requests librdkafka
+    has been seen to abort on while a broker is dead, which is when `health` is asked."""
+
+    settings: ConnectionSettings
+    desired: DesiredState | None
+
+    def open(self) -> Callable[[], Sequence[GroupLag] | None]:
+        from dreamscape_infra.kafka.groups import ConfluentGroups
+
+        groups = ConfluentGroups(self.settings)
+        desired = self.desired
+        return lambda: read_lags(groups, desired)
+
+
+def failed_observation(message: str) -> Observation:
+    """The observation of a read that could not be made at all (the cluster counts as DOWN)."""
+    return Observation(ClusterRead(None, None, message, 0.0, time.time()), None)
+
+
 def read_lags(
     client: GroupsClient, desired: DesiredState | None, *, all_groups: bool = False
 ) -> Sequence[GroupLag] | None:

@@ -52,11 +52,41 @@ ProbeFactory = Callable[["ConnectionSettings"], ClusterProbe]
 READINESS_TIMEOUT_S = 2.0  # per DescribeCluster while `up` polls: a starting broker is local
 
 
-def admin_probe(settings: ConnectionSettings) -> ClusterProbe:
-    """The real probe: a confluent-kafka AdminClient (imported here, so `--help` stays fast)."""
-    from dreamscape_infra.kafka.admin import ConfluentAdmin
+@dataclass(frozen=True, slots=True)
+class DescribeClusterJob:
+    """DescribeCluster with a confluent-kafka AdminClient, as `kafka.isolated` runs it."""
 
-    return ConfluentAdmin(settings, timeout_s=READINESS_TIMEOUT_S)
+    settings: ConnectionSettings
+    timeout_s: float = READINESS_TIMEOUT_S
+
+    def open(self) -> Callable[[], ClusterInfo]:
+        from dreamscape_infra.kafka.admin import ConfluentAdmin
+
+        return ConfluentAdmin(self.settings, timeout_s=self.timeout_s).describe_cluster
+
+
+class IsolatedProbe:
+    """A `ClusterProbe` whose AdminClient lives in a child process (`kafka.isolated`).
+
+    `up` asks brokers that are still starting, which is when librdkafka has been seen to abort
+    (`rd_kafka_admin_response_parse: Assertion 'rko_result' failed`). Here that costs the child:
+    the call fails like an unreachable broker and the next one starts a new child."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        from dreamscape_infra.kafka.isolated import IsolatedClient
+
+        self._client = IsolatedClient(DescribeClusterJob(settings))
+
+    def describe_cluster(self) -> ClusterInfo:
+        return self._client.call()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def admin_probe(settings: ConnectionSettings) -> ClusterProbe:
+    """The real probe for `up`'s wait: DescribeCluster in a child process (`IsolatedProbe`)."""
+    return IsolatedProbe(settings)
 
 
 @dataclass(frozen=True, slots=True)
