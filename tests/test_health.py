@@ -294,7 +294,7 @@ def test_every_metric_is_documented() -> None:
     read = read_of(topic("a", part(0), min_isr="2"))
     sync = SyncState("prod", ("a",), 0, ())
     report = verdict_of(read, sync=sync, lags=lags())
-    text = exposition(MetricsInput(Observation(read, sync), lags(), report, 1))
+    text = exposition(MetricsInput(Observation(read, sync), lags(), report, 1, 0))
     names = {f.name for f in text_string_to_metric_families(text.decode())}
     assert len(names) > 20
     missing = sorted(n for n in names if f"`{n}" not in doc)
@@ -330,6 +330,31 @@ def test_cache_reads_once_per_interval() -> None:
         cache.get()
     assert calls == [0.0, 5.0, 10.0]
     assert cache.get().reads_total == 3
+
+
+def test_client_restarts_are_a_counter_only_when_the_clients_run_in_a_child() -> None:
+    restarts = [0]
+    clock = Clock()
+    cache = CachedHealth(
+        lambda: (observation(), None),
+        lambda o, lg: verdict_of(o.read),
+        5.0,
+        clock,
+        client_restarts=lambda: restarts[0],
+    )
+    assert (
+        samples(exposition(cache.get().metrics_input()))[
+            ("dreamscape_client_process_restarts_total", ())
+        ]
+        == 0
+    )
+    restarts[0] = 2  # two children died since
+    clock.now = 5.0
+    got = samples(exposition(cache.get().metrics_input()))
+    assert got[("dreamscape_client_process_restarts_total", ())] == 2
+    in_process = CachedHealth(lambda: (observation(), None), lambda o, lg: verdict_of(o.read))
+    got = samples(exposition(in_process.get().metrics_input()))
+    assert not any(name.startswith("dreamscape_client_process") for name, _ in got)
 
 
 def test_cache_shares_one_read_between_concurrent_callers() -> None:

@@ -425,6 +425,8 @@ def test_serve_outlives_an_abort_of_its_kafka_clients(served: Serve) -> None:
     assert served.process.poll() is None
     (replacement,) = served.client_children()
     assert replacement != child
+    _, metrics = served.get("/metrics")
+    assert "dreamscape_client_process_restarts_total 1.0" in metrics.decode()
 
 
 def test_one_broker_killed_is_degraded_with_the_exact_under_replicated_count(

@@ -242,7 +242,7 @@ def serve(
 
     # a server's clients live for hours: librdkafka's default reconnect pacing for them
     settings = replace(state.settings(), short_lived=False)
-    read, close_clients = _serve_reads(state, settings, desired, config_seconds)
+    read, close_clients, restarts = _serve_reads(state, settings, desired, config_seconds)
 
     def evaluate(observation: Observation, lags: Sequence[GroupLag] | None) -> HealthReport:
         return _evaluate(
@@ -254,7 +254,7 @@ def serve(
             expect_brokers=expect_brokers,
         )
 
-    cached = CachedHealth(read, evaluate, cache_seconds)
+    cached = CachedHealth(read, evaluate, cache_seconds, client_restarts=restarts)
     try:
         server = make_server(host, port, cached)
     except OSError as exc:
@@ -313,8 +313,13 @@ def _serve_reads(
     settings: ConnectionSettings,
     desired: DesiredState | None,
     config_seconds: float,
-) -> tuple[Callable[[], tuple[Observation, Sequence[GroupLag] | None]], Callable[[], None]]:
-    """serve's read function and how to close its clients.
+) -> tuple[
+    Callable[[], tuple[Observation, Sequence[GroupLag] | None]],
+    Callable[[], None],
+    Callable[[], int] | None,
+]:
+    """serve's read function, how to close its clients, and how many times their process was
+    replaced (None when they run in this process).
 
     The real clients run in a child process (`kafka.isolated`), so a librdkafka abort while
     brokers die is a failed read, and the next read starts a new child. Adapters a test
@@ -330,7 +335,7 @@ def _serve_reads(
             admin.close()
             groups.close()
 
-        return lambda: serve_read(reader, groups, desired), close_injected
+        return lambda: serve_read(reader, groups, desired), close_injected, None
 
     from dreamscape_infra.health.sources import ServeReadJob, failed_observation
     from dreamscape_infra.kafka.isolated import IsolatedClient
@@ -343,7 +348,7 @@ def _serve_reads(
         except InfraError as exc:
             return failed_observation(exc.message), None
 
-    return read, client.close
+    return read, client.close, lambda: client.restarts
 
 
 def register(app: typer.Typer) -> None:

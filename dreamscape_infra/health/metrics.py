@@ -23,13 +23,15 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 @dataclass(frozen=True, slots=True)
 class MetricsInput:
-    """One cached read: the observation, the lag (None: not read), the verdict, and how many
-    cluster reads this process has made so far."""
+    """One cached read: the observation, the lag (None: not read), the verdict, how many
+    cluster reads this process has made so far, and how many times the process holding its
+    Kafka clients was replaced (None: the clients run in this process)."""
 
     observation: Observation
     lags: Sequence[GroupLag] | None
     report: HealthReport
     reads_total: int
+    client_restarts: int | None = None
 
 
 def families(data: MetricsInput) -> list[Any]:
@@ -65,6 +67,14 @@ def families(data: MetricsInput) -> list[Any]:
     reads = CounterMetricFamily(PREFIX + "cluster_reads", "Cluster reads made by this process")
     reads.add_metric([], data.reads_total)
     out.append(reads)
+    if data.client_restarts is not None:
+        restarts = CounterMetricFamily(
+            PREFIX + "client_process_restarts",
+            "Times the process holding the Kafka clients died (e.g. a librdkafka abort) or "
+            "hung, and a new one was started",
+        )
+        restarts.add_metric([], data.client_restarts)
+        out.append(restarts)
 
     if read.cluster is not None and read.snapshot is not None:
         _cluster_families(data, gauge)

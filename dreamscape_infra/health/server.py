@@ -43,9 +43,12 @@ class Sample:
     report: HealthReport
     reads_total: int
     taken_at: float  # monotonic, when the read finished
+    client_restarts: int | None = None
 
     def metrics_input(self) -> MetricsInput:
-        return MetricsInput(self.observation, self.lags, self.report, self.reads_total)
+        return MetricsInput(
+            self.observation, self.lags, self.report, self.reads_total, self.client_restarts
+        )
 
 
 class CachedHealth:
@@ -57,8 +60,10 @@ class CachedHealth:
         evaluate: EvaluateFn,
         interval_s: float = DEFAULT_CACHE_S,
         clock: Callable[[], float] = time.monotonic,
+        client_restarts: Callable[[], int] | None = None,
     ) -> None:
         self._read = read
+        self._client_restarts = client_restarts
         self._evaluate = evaluate
         self._interval = interval_s
         self._clock = clock
@@ -80,7 +85,8 @@ class CachedHealth:
                 failed = ClusterRead(None, None, f"{type(exc).__name__}: {exc}", 0.0, started)
                 observation, lags = Observation(failed, None), None
             report = self._evaluate(observation, lags)
-            self._sample = Sample(observation, lags, report, self.reads, self._clock())
+            restarts = None if self._client_restarts is None else self._client_restarts()
+            self._sample = Sample(observation, lags, report, self.reads, self._clock(), restarts)
             return self._sample
 
 

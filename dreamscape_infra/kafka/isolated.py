@@ -249,6 +249,11 @@ class IsolatedClient(Generic[T]):
             if child.stdout is not None:
                 child.stdout.close()
 
+    @property
+    def restarts(self) -> int:
+        """Children started to replace one that died or hung."""
+        return max(self.starts - 1, 0)
+
     def pid(self) -> int | None:
         """The running child's pid (None before the first call or after it died)."""
         child = self._child
