@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
+from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.groups.client import OffsetRange
 from dreamscape_infra.groups.model import NOT_STARTED, GroupLag, PartitionLag
 from dreamscape_infra.health.checks import (
@@ -34,7 +35,7 @@ from dreamscape_infra.health.checks import (
 )
 from dreamscape_infra.health.metrics import MetricsInput, exposition
 from dreamscape_infra.health.server import CachedHealth, make_server
-from dreamscape_infra.health.sources import Observation, expected_brokers
+from dreamscape_infra.health.sources import Observation, expected_brokers, health_reads
 from dreamscape_infra.kafka.cluster import (
     BrokerInfo,
     ClusterInfo,
@@ -43,6 +44,7 @@ from dreamscape_infra.kafka.cluster import (
     PartitionInfo,
     TopicState,
 )
+from dreamscape_infra.kafka.isolated import ClientCrashed
 from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin, FakeTopic
 from tests.groups_support import FakeGroup, FakeGroups
@@ -520,6 +522,25 @@ def test_cli_health_up_exit_0_json_shape(tmp_path: Path) -> None:
     assert doc["components"]["topics_sync"]["details"]["pending_changes"] == 0
     # one batched read: a snapshot and a DescribeCluster, nothing per topic
     assert admin.calls == ["snapshot", "describe_cluster"]
+
+
+def test_health_reads_lag_that_cannot_be_read_is_not_checked_and_not_asked_when_down() -> None:
+    asked: list[str] = []
+
+    def crashed() -> Sequence[GroupLag] | None:
+        asked.append("lag")
+        raise ClientCrashed("the Kafka client process was killed by SIGABRT, twice in a row")
+
+    observation, lag = health_reads(prod_admin, crashed, None)
+    assert observation.read.snapshot is not None
+    assert (lag, asked) == (None, ["lag"])
+
+    def unreachable() -> FakeAdmin:
+        raise EnvironmentFailure("Kafka is not reachable at 127.0.0.1:1")
+
+    observation, lag = health_reads(unreachable, crashed, None)
+    assert observation.read.error == "Kafka is not reachable at 127.0.0.1:1"
+    assert (lag, asked) == (None, ["lag"])  # a cluster that did not answer: lag not asked
 
 
 def test_cli_health_judges_declared_group_lag_read_through_the_groups_capability(

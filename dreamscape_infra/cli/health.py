@@ -99,13 +99,15 @@ def health(
     Example: dreamscape-infra health --env prod --expect-brokers 3
     """
     from dreamscape_infra.health.render import render_health, summarize
+    from dreamscape_infra.health.sources import health_reads
 
     state = get_state(ctx)
     desired = _desired(state, env)
     settings = state.settings()
     lag_client = _isolated_lags(state, settings, desired)
+    read_lag = lag_client.call if lag_client else _in_process_lags(state, settings, desired)
     try:
-        observation, lags = _health_reads(state, settings, desired, lag_client)
+        observation, lags = health_reads(lambda: state.admin(settings), read_lag, desired)
     finally:
         if lag_client is not None:
             lag_client.close()
@@ -139,7 +141,7 @@ def _isolated_lags(
 ) -> IsolatedClient[Sequence[GroupLag] | None] | None:
     """The real clients read lag in a child process (`kafka.isolated`), started now so it
     boots while the cluster is read; None when a test injected its own adapters."""
-    if state.admin_factory is not None or state.groups_factory is not None:
+    if not state.clients_may_be_isolated:
         return None
     from dreamscape_infra.health.sources import LagReadJob
     from dreamscape_infra.kafka.isolated import IsolatedClient
@@ -151,37 +153,20 @@ def _isolated_lags(
     return client
 
 
-def _health_reads(
-    state: AppState,
-    settings: ConnectionSettings,
-    desired: DesiredState | None,
-    lag_client: IsolatedClient[Sequence[GroupLag] | None] | None,
-) -> tuple[Observation, Sequence[GroupLag] | None]:
-    """`health`'s two reads: the cluster, then (when it answered) the declared groups' lag."""
-    from dreamscape_infra.health.sources import read_cluster, read_lags
+def _in_process_lags(
+    state: AppState, settings: ConnectionSettings, desired: DesiredState | None
+) -> Callable[[], Sequence[GroupLag] | None]:
+    """Lag through the groups client of this process (a test's fake)."""
+    from dreamscape_infra.health.sources import read_lags
 
-    try:
-        admin = state.admin(settings)
-    except EnvironmentFailure as exc:
-        from dreamscape_infra.health.sources import failed_observation
-
-        return failed_observation(exc.message), None
-    try:
-        observation = read_cluster(admin, desired)
-    finally:
-        admin.close()
-    if observation.read.snapshot is None:
-        return observation, None
-    if lag_client is not None:
+    def read() -> Sequence[GroupLag] | None:
+        groups = state.groups_client(settings)
         try:
-            return observation, lag_client.call()
-        except InfraError:
-            return observation, None  # lag "not checked", as when it cannot be read
-    groups = state.groups_client(settings)
-    try:
-        return observation, read_lags(groups, desired)
-    finally:
-        groups.close()
+            return read_lags(groups, desired)
+        finally:
+            groups.close()
+
+    return read
 
 
 def _check_host(host: str) -> str:
@@ -326,7 +311,7 @@ def _serve_reads(
     injects live in this process and are called here directly."""
     from dreamscape_infra.health.sources import ClusterReader, serve_read
 
-    if state.admin_factory is not None or state.groups_factory is not None:
+    if not state.clients_may_be_isolated:
         admin = state.admin(settings)
         reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
         groups = state.groups_client(settings)  # one client for the server's life

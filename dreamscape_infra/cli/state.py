@@ -129,6 +129,12 @@ class AppState:
             self.topics_file, environment, cache_dir(self.env), use_entries=use_cache
         )
 
+    @property
+    def clients_may_be_isolated(self) -> bool:
+        """True when the Kafka clients are the real ones, which `kafka.isolated` can run in a
+        child process; a test's injected admin or groups fake lives in this process."""
+        return self.admin_factory is None and self.groups_factory is None
+
     def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:
             return self.admin_factory(settings)

@@ -117,6 +117,30 @@ class ClusterReader:
         return Observation(ClusterRead(cluster, snapshot, None, duration, wall), sync)
 
 
+def health_reads(
+    open_admin: Callable[[], KafkaAdmin],
+    lags: Callable[[], Sequence[GroupLag] | None],
+    desired: DesiredState | None,
+) -> tuple[Observation, Sequence[GroupLag] | None]:
+    """`health`'s two reads: the cluster, then, when it answered, the declared groups' lag.
+    Lag that cannot be read (`lags` raises, e.g. its client process crashed twice) is None,
+    "not checked", like lag the groups client could not read."""
+    try:
+        admin = open_admin()
+    except InfraError as exc:
+        return failed_observation(exc.message), None
+    try:
+        observation = read_cluster(admin, desired)
+    finally:
+        admin.close()
+    if observation.read.snapshot is None:
+        return observation, None
+    try:
+        return observation, lags()
+    except InfraError:
+        return observation, None
+
+
 def serve_read(
     reader: ClusterReader, groups: GroupsClient, desired: DesiredState | None
 ) -> tuple[Observation, Sequence[GroupLag] | None]:
