@@ -55,6 +55,7 @@ class FakeJvms:
 
     argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
     spawned: list[str] = field(default_factory=list)  # config file of each spawn, in order
+    ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
     next_pid: int = 700
 
     def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
@@ -73,6 +74,9 @@ class FakeJvms:
     def command_line(self, pid: int) -> tuple[str, ...] | None:
         return self.argv.get(pid)
 
+    def exit_status(self, pid: int) -> int | None:
+        return self.ended.get(pid)
+
     def terminate(self, pid: int, *, kill: bool = False) -> None:
         self.argv.pop(pid, None)
 
@@ -82,9 +86,13 @@ class FakeJvms:
     def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
         return True
 
-    def kill(self, state_dir: Path, service: str, log_line: str = "") -> None:
+    def kill(
+        self, state_dir: Path, service: str, log_line: str = "", status: int | None = None
+    ) -> None:
         pid = int((state_dir / service / f"{service}.pid").read_text())
         self.argv.pop(pid)
+        if status is not None:
+            self.ended[pid] = status
         if log_line:
             with (state_dir / service / f"{service}.log").open("a") as log:
                 log.write(log_line + "\n")
@@ -200,6 +208,32 @@ def test_a_jvm_dying_during_the_wait_fails_up_with_its_log(
     assert "kafka-2.log" in (caught.value.hint or "")
     assert stack.probe.polls == 2, "noticed at the next poll, not at the deadline"
     assert stack.probe.closed
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "hinted"),
+    [
+        (1, "kafka-2 exited during start-up (exit code 1)", ""),
+        (-9, "kafka-2 exited during start-up (killed by SIGKILL)", "out-of-memory killer"),
+        (-11, "kafka-2 exited during start-up (killed by SIGSEGV)", ""),
+    ],
+)
+def test_a_jvm_that_died_says_how_it_ended(
+    make_stack: Callable[[ScriptedProbe], Stack], status: int, said: str, hinted: str
+) -> None:
+    def die(poll: int) -> None:
+        if poll == 2:
+            stack.jvms.kill(stack.state_dir, "kafka-2", status=status)
+
+    stack = make_stack(ScriptedProbe([None], on_poll=die))
+    with pytest.raises(EnvironmentFailure) as caught:
+        stack.up()
+    assert caught.value.message == said
+    hint = caught.value.hint or ""
+    assert hint.endswith("kafka-2.log")
+    assert hinted in hint
+    if not hinted:
+        assert hint.startswith("full log: ")
 
 
 def test_a_broker_refused_for_a_stale_session_is_restarted(

@@ -231,6 +231,9 @@ class FakeProcesses:
     def command_line(self, pid: int) -> tuple[str, ...] | None:
         return self.argv.get(pid)
 
+    def exit_status(self, pid: int) -> int | None:
+        return None
+
     def terminate(self, pid: int, *, kill: bool = False) -> None:
         self.signals.append((pid, "KILL" if kill else "TERM"))
         if kill or pid not in self.stubborn:

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import json
 import shlex
+import signal
 import time
 import uuid
 from collections import deque
@@ -382,6 +383,25 @@ logger.request.level = WARN
 logger.state.name = state.change.logger
 logger.state.level = WARN
 """
+
+
+def _how_it_ended(code: int | None) -> tuple[str, str]:
+    """A JVM's exit status for the message, and a hint when a signal (not Kafka) ended it."""
+    if code is None:
+        return "", ""
+    if code >= 0:
+        return f" (exit code {code})", ""
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    if -code == signal.SIGKILL:
+        return (
+            f" (killed by {name})",
+            "SIGKILL comes from outside the JVM: another process, or the kernel's "
+            "out-of-memory killer (see `dmesg`); ",
+        )
+    return f" (killed by {name})", ""
 
 
 def tail_lines(path: Path, n: int = LOG_TAIL_LINES) -> list[str]:
@@ -907,6 +927,8 @@ class LocalRuntime:
         lines = tail_lines(service.log_file, 400)
         since_start = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
         stale_session = "does not match current session" in since_start
+        pid = self._read_pid(service)
+        ended = self._proc.exit_status(pid) if pid is not None and pid > 0 else None
         service.pid_file.unlink(missing_ok=True)
         if stale_session and java and dist and self._clock() < deadline:
             # a broker killed from outside keeps /brokers/ids/N until its ZK session expires
@@ -914,10 +936,11 @@ class LocalRuntime:
             self._sleep(self.config.start_retry_s)
             self._spawn(java, dist, service, progress)
             return
+        how, hint = _how_it_ended(ended)
         raise EnvironmentFailure(
-            f"{service.name} exited during start-up",
+            f"{service.name} exited during start-up{how}",
             details=lines[-LOG_TAIL_LINES:],
-            hint=f"full log: {service.log_file}",
+            hint=f"{hint}full log: {service.log_file}",
         )
 
     # ---- down ---------------------------------------------------------------------------

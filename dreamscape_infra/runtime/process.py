@@ -46,6 +46,11 @@ class Processes(Protocol):
         """The argv of a live process, or None when there is no such (live) process."""
         ...
 
+    def exit_status(self, pid: int) -> int | None:
+        """How a child this object started ended: its exit code, or minus the signal that
+        killed it. None while it runs, or for a process it did not start."""
+        ...
+
     def terminate(self, pid: int, *, kill: bool = False) -> None:
         """Send SIGTERM (or SIGKILL with `kill`); a vanished process is not an error."""
         ...
@@ -66,6 +71,7 @@ class OsProcesses:
         # Popen objects of the children we started: polling them reaps the zombies a killed
         # child leaves behind while we live on (a test session), so a dead pid looks dead.
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._exited: dict[int, int] = {}
 
     def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +87,7 @@ class OsProcesses:
                 close_fds=True,
             )
         self._children[child.pid] = child
+        self._exited.pop(child.pid, None)  # a reused pid
         return child.pid
 
     def run(
@@ -106,7 +113,17 @@ class OsProcesses:
     def _reap(self, pid: int) -> None:
         child = self._children.get(pid)
         if child is not None and child.poll() is not None:
+            self._exited[pid] = child.returncode
             del self._children[pid]
+
+    def exit_status(self, pid: int) -> int | None:
+        child = self._children.get(pid)
+        if child is not None and child.poll() is None and self.command_line(pid) is None:
+            # no command line left: its memory is gone and the kernel is finishing the exit
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=2.0)
+        self._reap(pid)
+        return self._exited.get(pid)
 
     def command_line(self, pid: int) -> tuple[str, ...] | None:
         if pid <= 0:
