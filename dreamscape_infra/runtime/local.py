@@ -85,6 +85,10 @@ LOG_TAIL_LINES = 20
 # A ZooKeeper session this short lets a broker killed from outside be restarted quickly: its
 # old registration (/brokers/ids/N) must expire before the new process may register.
 ZK_SESSION_TIMEOUT_MS = 6000
+# The wait for the first ZooKeeper connection defaults to the session timeout. Brokers start
+# beside ZooKeeper, so on a loaded machine 6 s can pass before it accepts, and the broker
+# would exit; `up`'s own deadline bounds the wait instead.
+ZK_CONNECTION_TIMEOUT_MS = 60000
 # Fast start-up for a short-lived dev JVM: no parallel GC threads on 2 cores, C1 only, CDS on.
 JVM_FLAGS = (
     "-XX:+UseSerialGC",
@@ -308,6 +312,7 @@ def server_properties(
             "advertised.listeners": listener,
             "zookeeper.connect": f"{HOST}:{layout.zk_port}",
             "zookeeper.session.timeout.ms": ZK_SESSION_TIMEOUT_MS,
+            "zookeeper.connection.timeout.ms": ZK_CONNECTION_TIMEOUT_MS,
             "log.dirs": service.data_dir,
         }
     values.update(_single_node_settings(min(layout.brokers, MAX_BROKERS)))
