@@ -131,9 +131,13 @@ def local_cluster(
     require_local_kafka(kraft)
     runtime = local_runtime(state_dir, kraft=kraft, brokers=brokers)
     try:
-        result = runtime.up(
-            UpOptions(kraft=kraft, brokers=brokers, timeout_s=START_TIMEOUT_S), no_progress
-        )
+        try:
+            result = runtime.up(
+                UpOptions(kraft=kraft, brokers=brokers, timeout_s=START_TIMEOUT_S), no_progress
+            )
+        except EnvironmentFailure as exc:
+            # the logs go with the cluster's folder: say what the JVMs said first
+            pytest.fail(format_failure(exc), pytrace=False)
         bootstrap = result.status.bootstrap_servers
         yield KafkaCluster(
             bootstrap=bootstrap,
