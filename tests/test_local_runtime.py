@@ -28,6 +28,7 @@ from dreamscape_infra.runtime import dist
 from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.local import (
     PORT_RELEASE_GRACE_S,
+    ZK_MAIN,
     Layout,
     LocalConfig,
     LocalRuntime,
@@ -36,6 +37,7 @@ from dreamscape_infra.runtime.local import (
     services_of,
     zoo_cfg,
 )
+from dreamscape_infra.runtime.process import OsProcesses
 from tests.kafka_support import (
     KafkaCluster,
     free_port_block,
@@ -425,7 +427,10 @@ def test_jvm_dying_at_start_shows_its_last_log_lines(tmp_path: Path) -> None:
     try:
         with pytest.raises(EnvironmentFailure) as caught:
             runtime.up(UpOptions(timeout_s=30), no_progress)
-        assert caught.value.message.endswith("exited during start-up")
+        # both JVMs exit; whichever the wait noticed first, the JVM's own exit code is named
+        assert re.fullmatch(
+            r"(zookeeper|kafka) exited during start-up \(exit code 1\)", caught.value.message
+        ), caught.value.message
         assert any("Could not find or load main class" in d for d in caught.value.details)
         assert "full log:" in (caught.value.hint or "")
     finally:
@@ -433,6 +438,46 @@ def test_jvm_dying_at_start_shows_its_last_log_lines(tmp_path: Path) -> None:
 
 
 # ---- real Kafka ------------------------------------------------------------------------------
+
+
+class LateZooKeeper(OsProcesses):
+    """Real processes, but ZooKeeper's JVM starts `delay_s` after its brokers: the same pid
+    sleeps first (`sh` then `exec`), with the JVM's argv already on its command line."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
+        if ZK_MAIN in argv:
+            argv = ["sh", "-c", f'sleep {self.delay_s:g}; exec "$@"', "sh", *argv]
+        return super().spawn(argv, log_file, env)
+
+
+@pytest.mark.kafka
+def test_brokers_wait_for_a_zookeeper_that_is_slow_to_start(tmp_path: Path) -> None:
+    """Seen in CI: ZooKeeper accepted a broker's connection before it was serving and never
+    answered, and the broker gave up after 6 s (the session timeout, which was also its
+    connection timeout) and exited. Brokers now wait up to 60 s for ZooKeeper."""
+    require_local_kafka(kraft=False)
+    zk_port = free_ports(1)[0]
+    kafka_port = free_port_block(2)
+    while zk_port in (kafka_port, kafka_port + 1):
+        kafka_port = free_port_block(2)
+    config = LocalConfig(
+        state_dir=tmp_path / "state", zk_port=zk_port, kafka_port=kafka_port, heap="384m"
+    )
+    runtime = LocalRuntime(config, env=os.environ, processes=LateZooKeeper(delay_s=8))
+    try:
+        started = time.monotonic()
+        result = runtime.up(UpOptions(brokers=2, timeout_s=90), no_progress)
+        assert time.monotonic() - started > 8, "ZooKeeper really started late"
+        assert [s.state for s in result.status.services] == ["running"] * 3
+        for broker in ("kafka", "kafka-2"):
+            log = (config.state_dir / broker / f"{broker}.log").read_text()
+            assert "ZooKeeperClientTimeoutException" not in log
+    finally:
+        runtime.down(remove_data=True, progress=no_progress)
 
 
 def round_trip(bootstrap: str, count: int = 3) -> list[bytes]:
