@@ -151,27 +151,21 @@ def three_brokers(state_dir: Path) -> Iterator[KafkaCluster]:
 
 
 def _start_three(state_dir: Path) -> tuple[LocalRuntime, UpResult]:
-    """Start the three brokers. A broker JVM that dies while starting (seen once on the loaded
-    2-core machine, its log gone with the cluster) gets one more try on fresh ports, its first
-    failure printed with its log lines; a second failure fails the tests with its log."""
-    for attempt in (1, 2):
-        base = port_block_below_ephemeral(5)
-        config = LocalConfig(
-            state_dir=state_dir,
-            zk_port=base,
-            kafka_port=base + 1,
-            controller_port=base + 4,
-            heap="384m",
-        )
-        runtime = LocalRuntime(config, env=os.environ)
-        try:
-            return runtime, runtime.up(UpOptions(brokers=3, timeout_s=START_TIMEOUT_S), no_progress)
-        except EnvironmentFailure as exc:
-            runtime.down(remove_data=True, progress=no_progress)
-            if attempt == 2:
-                pytest.fail(format_failure(exc), pytrace=False)
-            print(f"three_brokers: first start failed, retrying:\n{format_failure(exc)}")
-    raise AssertionError("unreachable")
+    """Start the three brokers; a failure fails the tests with the JVM's log lines."""
+    base = port_block_below_ephemeral(5)
+    config = LocalConfig(
+        state_dir=state_dir,
+        zk_port=base,
+        kafka_port=base + 1,
+        controller_port=base + 4,
+        heap="384m",
+    )
+    runtime = LocalRuntime(config, env=os.environ)
+    try:
+        return runtime, runtime.up(UpOptions(brokers=3, timeout_s=START_TIMEOUT_S), no_progress)
+    except EnvironmentFailure as exc:
+        runtime.down(remove_data=True, progress=no_progress)
+        pytest.fail(format_failure(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")
