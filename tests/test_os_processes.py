@@ -37,3 +37,24 @@ def test_the_signal_that_killed_a_child(tmp_path: Path) -> None:
 
 def test_no_status_for_a_process_it_did_not_start() -> None:
     assert OsProcesses().exit_status(os.getpid()) is None
+
+
+def test_a_child_is_alive_from_the_moment_spawn_returns(tmp_path: Path) -> None:
+    """Popen returns while the kernel is still inside the child's exec; /proc then shows no
+    command line for a few ms (a third of `sleep` spawns here). `up` checks its JVMs right
+    after starting them and took such a child for one that had died at start-up."""
+    procs = OsProcesses()
+    argv = ("sleep", "60")
+    pids: list[int] = []
+    seen: list[tuple[str, ...] | None] = []
+    try:
+        for i in range(40):
+            pids.append(procs.spawn(argv, tmp_path / f"{i}.log", os.environ))
+            seen.append(procs.command_line(pids[-1]))  # at once, as up's first check does
+        assert seen == [argv] * len(pids)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        _wait_gone(procs, pid)
+        assert procs.exit_status(pid) == -signal.SIGKILL

@@ -43,7 +43,11 @@ class Processes(Protocol):
         ...
 
     def command_line(self, pid: int) -> tuple[str, ...] | None:
-        """The argv of a live process, or None when there is no such (live) process."""
+        """The argv of a live process, or None when there is no such (live) process.
+
+        A child this object started is live until it has ended and been reaped, even while
+        the kernel shows no command line for it (inside its exec, or finishing its exit).
+        """
         ...
 
     def exit_status(self, pid: int) -> int | None:
@@ -71,6 +75,7 @@ class OsProcesses:
         # Popen objects of the children we started: polling them reaps the zombies a killed
         # child leaves behind while we live on (a test session), so a dead pid looks dead.
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._argv: dict[int, tuple[str, ...]] = {}  # what each running child was started with
         self._exited: dict[int, int] = {}
 
     def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
@@ -87,6 +92,7 @@ class OsProcesses:
                 close_fds=True,
             )
         self._children[child.pid] = child
+        self._argv[child.pid] = tuple(argv)
         self._exited.pop(child.pid, None)  # a reused pid
         return child.pid
 
@@ -115,13 +121,9 @@ class OsProcesses:
         if child is not None and child.poll() is not None:
             self._exited[pid] = child.returncode
             del self._children[pid]
+            del self._argv[pid]
 
     def exit_status(self, pid: int) -> int | None:
-        child = self._children.get(pid)
-        if child is not None and child.poll() is None and self.command_line(pid) is None:
-            # no command line left: its memory is gone and the kernel is finishing the exit
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=2.0)
         self._reap(pid)
         return self._exited.get(pid)
 
@@ -129,6 +131,17 @@ class OsProcesses:
         if pid <= 0:
             return None
         self._reap(pid)
+        argv = self._read_command_line(pid)
+        if argv is None and pid in self._children:
+            # Our own child that has not ended (it was just polled) but shows no command line:
+            # the kernel is still inside its exec (Popen returns before the new program's
+            # arguments are in place, often for a few ms) or finishing its exit. It still
+            # holds its pid and ports, so it is alive, with the argv we started it with.
+            return self._argv[pid]
+        return argv
+
+    def _read_command_line(self, pid: int) -> tuple[str, ...] | None:
+        """What /proc (or `ps`) says: None for no process, a zombie, or no arguments shown."""
         proc = Path("/proc") / str(pid)
         if Path("/proc/self").exists():
             try:
