@@ -86,8 +86,9 @@ LOG_TAIL_LINES = 20
 # old registration (/brokers/ids/N) must expire before the new process may register.
 ZK_SESSION_TIMEOUT_MS = 6000
 # The wait for the first ZooKeeper connection defaults to the session timeout. Brokers start
-# beside ZooKeeper, so on a loaded machine 6 s can pass before it accepts, and the broker
-# would exit; `up`'s own deadline bounds the wait instead.
+# beside ZooKeeper, which listens before it serves: a connection made in that moment may get
+# no answer at all (ZooKeeper 3.8 fails to close it), and the client only retries after 6 s.
+# With the default the broker would exit then; `up`'s own deadline bounds the wait instead.
 ZK_CONNECTION_TIMEOUT_MS = 60000
 # Fast start-up for a short-lived dev JVM: no parallel GC threads on 2 cores, C1 only, CDS on.
 JVM_FLAGS = (
