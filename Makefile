@@ -16,7 +16,7 @@ compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
 	bash scripts/strimzi-check.sh --build-only
 
-run: install kafka-dist  ## set up everything and start Kafka with all topics
+run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
 test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, real broker and real compose included
