@@ -36,6 +36,7 @@ from dreamscape_infra.health.checks import (
 from dreamscape_infra.health.metrics import MetricsInput, exposition
 from dreamscape_infra.health.server import CachedHealth, make_server
 from dreamscape_infra.health.sources import Observation, expected_brokers, health_reads
+from dreamscape_infra.kafka.client_host import ClientCrashed, InProcess
 from dreamscape_infra.kafka.cluster import (
     BrokerInfo,
     ClusterInfo,
@@ -44,7 +45,6 @@ from dreamscape_infra.kafka.cluster import (
     PartitionInfo,
     TopicState,
 )
-from dreamscape_infra.kafka.isolated import ClientCrashed
 from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin, FakeTopic
 from tests.groups_support import FakeGroup, FakeGroups
@@ -494,6 +494,7 @@ def invoke_health(
     state = AppState(
         admin_factory=lambda s: admin,
         groups_factory=lambda s: fake_groups,
+        client_host=InProcess(),
         environ={},
         interactive=False,
     )
