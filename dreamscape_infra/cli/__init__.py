@@ -90,11 +90,6 @@ def main() -> None:
         _report(exc, verbose=os.environ.get("DREAMSCAPE_VERBOSE") == "1", state=None)
         sys.exit(int(exc.exit_code))
     finally:
-        # Kafka clients are in reference cycles with their callbacks: close them while the
-        # interpreter is whole (see kafka/clients.py), not during its shutdown.
-        kafka_clients = sys.modules.get("dreamscape_infra.kafka.clients")
-        if kafka_clients is not None:
-            kafka_clients.close_all()
         # The interpreter's last garbage collection walks every object the imports made
         # (typer, confluent_kafka, ...): ~0.07 s of CPU at exit. Frozen objects are
         # skipped by it. Nothing else changes: output is flushed, atexit handlers and
