@@ -615,6 +615,19 @@ def test_cli_health_without_topics_file_still_judges_the_cluster(tmp_path: Path)
     assert json.loads(out)["components"]["topics_sync"]["status"] == "UNKNOWN"
 
 
+def test_cli_health_with_its_real_clients_in_a_child_and_no_broker_is_down_exit_4(
+    tmp_path: Path,
+) -> None:
+    """AppState's default ClientHost: the real adapters, in a spawned child."""
+    (dead,) = free_ports(1)
+    state = AppState(environ={"KAFKA_BROKERS": f"127.0.0.1:{dead}"}, interactive=False)
+    args = ["-f", str(tmp_path / "absent.yaml"), "health", "-o", "json"]
+    result = runner.invoke(app, args, obj=state)
+    assert result.exit_code == 4, result.output
+    error = json.loads(result.stdout)["components"]["brokers"]["details"]["error"]
+    assert f"Kafka is not reachable at 127.0.0.1:{dead}" in error
+
+
 @pytest.mark.parametrize(
     "args",
     [
