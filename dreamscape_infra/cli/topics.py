@@ -54,10 +54,7 @@ def validate(
     Example: dreamscape-infra topics validate
     """
     state = get_state(ctx)
-    # A cache hit would give the same verdict (its key is the exact bytes and the loader's
-    # code), but validate is the gate CI and users trust to say "this file is right": it
-    # always really loads, so no folder of data can vouch for a file, and it warms the cache.
-    desired = state.desired(None, use_cache=False)
+    desired = state.desired(None)
     doc = {
         "valid": True,
         "file": state.topics_file,
