@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Consumer groups: list, lag and status, offset resets, delete.",
     no_args_is_help=True,
-)
-
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
 )
 
 

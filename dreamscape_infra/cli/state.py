@@ -166,6 +166,11 @@ def get_state(ctx: typer.Context) -> AppState:
     return state
 
 
+# --env/-e of every command that resolves topics.yaml for an environment overlay.
+ENV_OPTION: Any = typer.Option(
+    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
+)
+
 # Per-command --output, which overrides the global one.
 OUTPUT_OPTION: Any = typer.Option(
     None, "--output", "-o", help="table for people, json for machines (overrides the global)."

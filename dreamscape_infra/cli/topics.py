@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -25,11 +26,6 @@ app = typer.Typer(
     help="Topics as code: validate, show, plan, sync, list, describe, import.",
     no_args_is_help=True,
 )
-
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
-)
-
 
 def _load(state: AppState, env: str | None) -> Any:
     return state.desired(env)
