@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from dreamscape_infra.health.sources import AdminFactory, GroupsFactory
     from dreamscape_infra.topics.model import DesiredState
 
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
-)
 MAX_LAG_OPTION: Any = typer.Option(
     None, "--max-lag", min=0, help="DEGRADED when a declared group's total lag exceeds this."
 )
