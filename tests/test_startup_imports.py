@@ -26,6 +26,7 @@ HOT_PATHS = {
         "dreamscape_infra.cli",
         "dreamscape_infra.topics.reconcile",
         "dreamscape_infra.topics.render",
+        "dreamscape_infra.topics.desired",
         "dreamscape_infra.kafka.admin",
         "confluent_kafka.admin",
     ],
