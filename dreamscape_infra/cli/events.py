@@ -106,7 +106,7 @@ def _prepare_scan(
     partition: int | None,
 ) -> _Scan:
     from dreamscape_infra.events.position import plan_read
-    from dreamscape_infra.events.select import resolve_topics, select_partitions
+    from dreamscape_infra.events.selection import resolve_topics, select_partitions
 
     existing = reader.topics()
     topics = resolve_topics(patterns, declared.names, existing)
@@ -284,7 +284,7 @@ def tail(
     """
     from dreamscape_infra.events.decode import decode_value, json_line
     from dreamscape_infra.events.render import tail_row
-    from dreamscape_infra.events.select import MessageFilter
+    from dreamscape_infra.events.selection import MessageFilter
 
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
@@ -524,7 +524,7 @@ def produce(
     """
     from dreamscape_infra.events.model import Outgoing
     from dreamscape_infra.events.render import produce_json, produce_lines
-    from dreamscape_infra.events.select import check_declared
+    from dreamscape_infra.events.selection import check_declared
 
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
