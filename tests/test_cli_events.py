@@ -208,6 +208,40 @@ def test_tail_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], mess
     assert result.stdout == ""
 
 
+def test_a_file_topics_validate_rejects_is_rejected_the_same_way(tmp_path: Path) -> None:
+    """One loader: the events commands read topics.yaml as `topics validate` does, so a bad
+    value is exit 3 with the same located line, before any connection (the real adapters, at an
+    address that is never dialled)."""
+    path = topics_file(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    bad = text.replace("user.updated\n    partitions: 1", "user.updated\n    partitions: three")
+    assert bad != text
+    path.write_text(bad, encoding="utf-8")
+
+    def run(*args: str) -> Result:
+        result = runner.invoke(
+            app,
+            ["--topics-file", str(path), "--brokers", "127.0.0.1:1", *args],
+            obj=AppState(environ={}),
+        )
+        assert "Traceback" not in result.stderr
+        return result
+
+    expected = run("topics", "validate")
+    assert expected.exit_code == 3
+    first = expected.stderr.splitlines()[0]
+    assert first == f"error: {path}:14: topics[1].partitions: expected an integer (got 'three')"
+    for args in (
+        ("events", "tail", UC),
+        ("events", "validate", UC),
+        ("events", "produce", UC, "--source", "s", "--payload", "{}"),
+        ("events", "produce", "other.topic", "--raw", "x", "--allow-undeclared"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result.stderr)
+        assert result.stderr.splitlines()[0] == first, args
+
+
 def test_no_broker_exits_4(tmp_path: Path) -> None:
     fail = EnvironmentFailure("Kafka is not reachable at x:1", hint="start it")
     for command in ("tail", "validate"):
