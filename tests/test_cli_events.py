@@ -242,6 +242,33 @@ def test_a_file_topics_validate_rejects_is_rejected_the_same_way(tmp_path: Path)
         assert result.stderr.splitlines()[0] == first, args
 
 
+def test_reading_needs_no_topics_file_and_producing_does(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yaml")
+
+    def run(
+        *args: str, reader: FakeReader | None = None, writer: FakeWriter | None = None
+    ) -> Result:
+        state = AppState(
+            environ={},
+            event_reader_factory=(lambda s: reader) if reader is not None else None,
+            event_writer_factory=(lambda s: writer) if writer is not None else None,
+            plain_tables=True,
+        )
+        return runner.invoke(app, ["--topics-file", missing, *args], obj=state)
+
+    result = run("events", "tail", UC, "--from-beginning", reader=populated())
+    assert result.exit_code == 0, result.stderr
+    assert "4 message(s)" in result.stderr
+    result = run("events", "validate", UC, reader=populated())
+    assert result.exit_code == 8  # still checked: two of its values are not JSON
+    result = run("events", "produce", UC, "--raw", "x", writer=FakeWriter({UC: 3}))
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"error: {missing}: file not found")
+    writer = FakeWriter({UC: 3})
+    result = run("events", "produce", UC, "--raw", "x", "--allow-undeclared", writer=writer)
+    assert result.exit_code == 0, result.stderr
+
+
 def test_no_broker_exits_4(tmp_path: Path) -> None:
     fail = EnvironmentFailure("Kafka is not reachable at x:1", hint="start it")
     for command in ("tail", "validate"):
