@@ -127,9 +127,6 @@ def main(args: list[str]) -> int:
         if out:
             with open(out, "w") as f:
                 f.write(json.dumps(counts.as_dict()))
-        import gc
-
-        gc.freeze()
     return code
 
 
