@@ -27,7 +27,7 @@ from dreamscape_infra.runtime.base import (
 )
 
 if TYPE_CHECKING:
-    from dreamscape_infra.runtime.check import BrokerReachability
+    from dreamscape_infra.runtime.probe import BrokerReachability
     from dreamscape_infra.runtime.select import RuntimeChoice
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
@@ -169,7 +169,7 @@ def _reach(
     state: AppState, current: StackStatus, stack: StackRuntime
 ) -> tuple[BrokerReachability, TopicsSummary | None]:
     """Ask the stack's brokers (only when one runs) and, when they answer, plan topics.yaml."""
-    from dreamscape_infra.runtime.check import NO_BROKER_RUNNING, broker_running, probe_broker
+    from dreamscape_infra.runtime.probe import NO_BROKER_RUNNING, broker_running, probe_broker
     from dreamscape_infra.topics.stackcheck import summarize_declared
 
     if not broker_running(current):
@@ -474,8 +474,8 @@ def status(
 
     Example: dreamscape-infra status --runtime local --output json
     """
-    from dreamscape_infra.runtime.check import stack_verdict
     from dreamscape_infra.runtime.render import status_document, status_lines
+    from dreamscape_infra.runtime.verdict import stack_verdict
 
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)

@@ -43,8 +43,8 @@ from dreamscape_infra.runtime.base import (
     UpOptions,
     UpResult,
 )
-from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java
+from dreamscape_infra.runtime.probe import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.process import Processes, default_processes
 from dreamscape_infra.runtime.security import (
     ADMIN_PRINCIPAL,

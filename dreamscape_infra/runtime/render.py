@@ -12,7 +12,8 @@ from typing import Any
 from rich.text import Text
 
 from dreamscape_infra.runtime.base import ServiceStatus, StackStatus
-from dreamscape_infra.runtime.check import BrokerReachability, StackVerdict, why_down
+from dreamscape_infra.runtime.probe import BrokerReachability
+from dreamscape_infra.runtime.verdict import StackVerdict, why_down
 from dreamscape_infra.tables import TableData
 from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
