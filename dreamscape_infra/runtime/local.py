@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import shlex
 import signal
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure
+from dreamscape_infra.kafka.cluster import ClusterInfo
 from dreamscape_infra.runtime.base import (
     DownResult,
     Health,
@@ -98,6 +100,9 @@ JVM_FLAGS = (
     "-Djava.awt.headless=true",
     "-Djava.net.preferIPv4Stack=true",
 )
+# What a broker logs once it has registered and serves requests: `[KafkaServer id=2] started`
+# (ZooKeeper mode), `[KafkaRaftServer nodeId=1] Kafka Server started` (KRaft)
+STARTED_LINE = re.compile(r"\] (Kafka Server )?started \(kafka\.server\.Kafka(Raft)?Server\)")
 ZK_HEAP = "256m"
 ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 KAFKA_MAIN = "kafka.Kafka"
@@ -883,9 +888,7 @@ class LocalRuntime:
                     if self.live_pid(service) is None:
                         self._died(service, java, dist, deadline, progress)
                 try:
-                    info = admin.describe_cluster()
-                    ready = len(info.brokers) >= len(brokers) and info.controller_id is not None
-                    waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
+                    ready, waiting = self._layout_ready(admin.describe_cluster(), brokers, started)
                 except EnvironmentFailure:
                     ready, waiting = False, f"waiting for Kafka at {bootstrap}"
                 if ready:
@@ -903,6 +906,29 @@ class LocalRuntime:
                 self._sleep(0.25)
         finally:
             admin.close()
+
+    def _layout_ready(
+        self, info: ClusterInfo, brokers: Sequence[Service], started: Sequence[Service]
+    ) -> tuple[bool, str]:
+        """Ready: every broker id of the layout is registered, a controller is known, and
+        every broker JVM this `up` started has said it started.
+
+        A count is not enough, nor are ids alone: a broker killed from outside keeps its
+        registration (/brokers/ids/N) until its ZooKeeper session expires, so DescribeCluster
+        lists its id while the new JVM is still starting, and that JVM may yet be refused for
+        the old session. Only the new JVM's own start line says the registration is its own."""
+        wanted = {s.node_id for s in brokers}
+        seen = wanted & {b.id for b in info.brokers}
+        starting = [s.name for s in started if s.is_broker and not self._said_started(s)]
+        waiting = f"{len(seen)}/{len(wanted)} brokers registered"
+        if starting:
+            waiting += f"; {', '.join(starting)} still starting"
+        return seen == wanted and info.controller_id is not None and not starting, waiting
+
+    def _said_started(self, service: Service) -> bool:
+        """The broker's log, since it was last spawned, has Kafka's end-of-start-up line."""
+        since = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
+        return STARTED_LINE.search(since) is not None
 
     def _ensure_scram_users(
         self, settings: ConnectionSettings, security: SecurityConfig, progress: ProgressCallback
