@@ -1,7 +1,7 @@
 """`up`, `down`, `status`, `logs`: one command surface over the docker and local runtimes.
 
 The commands talk to a `StackRuntime` only. Which one comes from `--runtime` (or
-DREAMSCAPE_RUNTIME, default auto; see `runtime.select`) and is said on stderr; tests replace the
+DREAMSCAPE_RUNTIME, default auto; see `runtime.choose`) and is said on stderr; tests replace the
 construction through `AppState.runtime_factory`. Results go to stdout, progress (a spinner on a
 terminal, plain lines otherwise) and notes to stderr.
 """
@@ -28,7 +28,7 @@ from dreamscape_infra.runtime.base import (
 
 if TYPE_CHECKING:
     from dreamscape_infra.runtime.check import BrokerReachability
-    from dreamscape_infra.runtime.select import RuntimeChoice
+    from dreamscape_infra.runtime.choose import RuntimeChoice
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
@@ -53,7 +53,7 @@ STATE_DIR_OPTION: Any = typer.Option(
 def _runtime(
     state: AppState, option: str | None, state_dir: Path | None
 ) -> tuple[StackRuntime, RuntimeChoice]:
-    from dreamscape_infra.runtime.select import choose_runtime, local_stack_running, make_runtime
+    from dreamscape_infra.runtime.choose import choose_runtime, local_stack_running, make_runtime
 
     choice = choose_runtime(
         option, state.env, local_probe=lambda: local_stack_running(state.env, state_dir)
