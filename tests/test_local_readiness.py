@@ -305,3 +305,32 @@ def test_the_layout_s_ids_count_not_the_number_of_brokers(
     stack.up()
     assert stack.probe.polls == 3
     assert ("kafka", "2/3 brokers registered") in stack.progress
+
+
+def test_the_environment_is_recorded_and_kept_by_a_restart(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    assert stack.runtime.status().environment == "prod"
+    stack.jvms.kill(stack.state_dir, "kafka-2", status=-9)
+    stack.up()  # a plain `up` after the crash
+    assert stack.runtime.status().environment == "prod"
+    stack.up(environment="dev")  # running: the stack keeps its own (the CLI says the rest)
+    assert stack.runtime.status().environment == "prod"
+
+
+def test_a_stopped_stack_takes_the_environment_asked_for(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    from dreamscape_infra.runtime.base import no_progress
+
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    stack.up()
+    assert stack.runtime.status().environment == "prod", "a plain restart keeps it"
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    result = stack.runtime.up(UpOptions(brokers=3, environment="dev"), lambda s, m: None)
+    assert result.status.environment == "dev"
+    assert "this stack was started with --env prod; it now syncs --env dev" in result.notes

@@ -175,6 +175,8 @@ class Layout:
     cluster_id: str | None = None
     acls: bool = False  # an authorizer runs (`up --acls`)
     security: str = "plaintext"  # a runtime.security.SecurityMode
+    # the topics.yaml environment `up` syncs with (`up --env`; None: the base declarations)
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,6 +573,7 @@ class LocalRuntime:
 
         layout = self._plan_layout(mode, options.brokers, dist, notes, options.security)
         layout = self._with_authorizer(layout, options.acls, notes)
+        layout = self._with_environment(layout, options.environment, notes)
         services = services_of(layout, self.state_dir)
         security = self.security(layout, options.service_users)
         if security.extra_listeners and layout.brokers != 1:
@@ -749,6 +752,23 @@ class LocalRuntime:
         if acls is None:
             acls = recorded.acls if recorded is not None else False
         return replace(layout, acls=acls)
+
+    def _with_environment(self, layout: Layout, requested: str | None, notes: list[str]) -> Layout:
+        """The environment a stack that starts now is asked for, else (None) the one it was
+        started with, so a plain `up` after a crash does not sync the base declarations over
+        a prod stack. A running stack keeps its own: the CLI says what another would change."""
+        recorded = self.read_layout()
+        if recorded is None:
+            return replace(layout, environment=requested)
+        running = any(self.live_pid(s) is not None for s in services_of(recorded, self.state_dir))
+        if running or requested is None:
+            return replace(layout, environment=recorded.environment)
+        if requested != recorded.environment:
+            notes.append(
+                f"this stack was started with --env {recorded.environment or '(none)'}; "
+                f"it now syncs --env {requested}"
+            )
+        return replace(layout, environment=requested)
 
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
         wanted: list[tuple[int, str, str]] = []
@@ -1057,9 +1077,11 @@ class LocalRuntime:
     # ---- status and logs ----------------------------------------------------------------
 
     def status(self) -> StackStatus:
-        """Every service of the recorded layout with its state, pid and port."""
+        """Every service of the recorded layout with its state, pid and port, and the
+        environment the stack was started with."""
         services = self.services()
         security = self.security()
+        recorded = self.read_layout()
         bootstrap = bootstrap_of(services)
         return StackStatus(
             runtime="local",
@@ -1069,6 +1091,7 @@ class LocalRuntime:
             client_environment=(
                 client_environment(security, bootstrap) if security.secured else None
             ),
+            environment=recorded.environment if recorded is not None else None,
         )
 
     def _service_status(self, service: Service) -> ServiceStatus:
