@@ -159,6 +159,7 @@ def test_another_env_on_a_running_stack_is_said_not_synced() -> None:
     assert change["command"] == "dreamscape-infra topics sync --env dev"
     assert "note: this stack runs with --env prod and keeps it; --env dev would change" in err
     assert "run `dreamscape-infra topics sync --env dev` to do that" in err
+    assert f", and {len(change['topics']) - 5} more)" in err  # the JSON names them all
 
 
 def test_docker_syncs_the_environment_asked_for() -> None:

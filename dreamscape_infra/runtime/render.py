@@ -89,6 +89,7 @@ def status_table(status: StackStatus) -> TableData:
 
 
 HEALTH_COMMAND = "dreamscape-infra health"
+NAMED_TOPICS = 5  # topics named in `up`'s line about another --env (the JSON lists them all)
 
 
 def status_document(
@@ -221,9 +222,12 @@ def environment_change_line(change: EnvironmentChange) -> str:
             "nothing"
         )
     count = len(change.topics)
+    named = ", ".join(change.topics[:NAMED_TOPICS])
+    if count > NAMED_TOPICS:
+        named += f", and {count - NAMED_TOPICS} more"
     return (
         f"note: this stack runs with --env {stack} and keeps it; --env {change.requested} would "
-        f"change {count} topic{'s' if count > 1 else ''} ({', '.join(change.topics)}): "
+        f"change {count} topic{'s' if count > 1 else ''} ({named}): "
         f"run `{change.command}` to do that"
     )
 
