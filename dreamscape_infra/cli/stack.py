@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    ENV_OPTION,
+    OUTPUT_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
     ProgressCallback,
@@ -219,15 +225,6 @@ SECURITY_OPTION: Any = typer.Option(
     "Prints the KAFKA_* environment a client needs; see docs/security.md.",
     show_default=False,
 )
-UP_ENV_OPTION: Any = typer.Option(
-    None,
-    "--env",
-    "-e",
-    metavar="ENV",
-    help="Environment overlay from topics.yaml to sync (default DREAMSCAPE_ENV). Local: "
-    "recorded when the stack starts; a later `up` without it keeps the recorded one.",
-    show_default=False,
-)
 PRINT_ENV_OPTION: Any = typer.Option(
     False,
     "--print-env",
@@ -255,7 +252,7 @@ def up(
     no_sync: bool = NO_SYNC_OPTION,
     acls: bool | None = ACLS_OPTION,
     security: str | None = SECURITY_OPTION,
-    env: str | None = UP_ENV_OPTION,
+    env: str | None = ENV_OPTION,
     state_dir: Path | None = STATE_DIR_OPTION,
     print_env: bool = PRINT_ENV_OPTION,
     env_file: Path | None = ENV_FILE_OPTION,
