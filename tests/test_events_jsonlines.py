@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
@@ -93,7 +92,6 @@ def test_tail_json_lines_are_byte_for_byte_the_golden_ones(tmp_path: Path) -> No
     assert printed == golden
 
 
-@pytest.mark.xfail(strict=True, reason="replay splits lines on U+2028 (str.splitlines)")
 def test_golden_lines_replay_exactly(tmp_path: Path) -> None:
     reader = golden_reader()
     writer = FakeWriter({UC: 3})
