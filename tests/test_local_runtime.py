@@ -149,7 +149,7 @@ def test_pinned_versions_match_the_poms() -> None:
 def test_up_rejects_options_it_cannot_honour(tmp_path: Path) -> None:
     runtime = LocalRuntime(LocalConfig(state_dir=tmp_path), env={})
     for options, message in [
-        (UpOptions(profiles=("ui",)), "Kafka UI and Schema Registry need --runtime docker"),
+        (UpOptions(profiles=("nope",)), "--profile nope: the local runtime has no such profile"),
         (UpOptions(brokers=4), "--brokers 4: expected 1 to 3"),
         (UpOptions(kraft=True, brokers=2), "--kraft runs one combined"),
     ]:
