@@ -9,12 +9,12 @@ from pathlib import Path
 
 from dreamscape_infra.errors import ExitCode
 from dreamscape_infra.runtime.base import ProgressCallback, UpOptions, UpResult
-from tests.fake_admin import FakeAdmin
+from tests.fake_cluster import FakeCluster
 from tests.test_stack_cli import FakeRuntime, Harness
 
 
 def _harness() -> Harness:
-    return Harness(FakeRuntime(), FakeAdmin())
+    return Harness(FakeRuntime(), FakeCluster())
 
 
 def test_print_env_prints_only_env_lines_on_stdout() -> None:
@@ -80,7 +80,7 @@ class PackagedDockerRuntime(FakeRuntime):
 
 
 def test_docker_without_topic_init_syncs_from_the_host() -> None:
-    harness = Harness(PackagedDockerRuntime(), FakeAdmin())
+    harness = Harness(PackagedDockerRuntime(), FakeCluster())
     code, out, _ = harness.invoke("up", "--runtime", "docker", "--print-env")
     assert code == 0
     assert out.splitlines() == ["KAFKA_BROKERS=127.0.0.1:9092", "DREAMSCAPE_RUNTIME=docker"]

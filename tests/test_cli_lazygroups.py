@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from dreamscape_infra.cli import LAZY_COMMANDS, app, root
 from dreamscape_infra.cli.state import AppState
-from tests.fake_admin import FakeAdmin
+from tests.fake_cluster import FakeCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -167,7 +167,7 @@ def built_during(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int,
         built.append(str(command.name))
         return command
 
-    state = AppState(admin_factory=lambda settings: FakeAdmin(brokers=1), environ={})
+    state = AppState(admin_factory=lambda settings: FakeCluster(brokers=1), environ={})
     with monkeypatch.context() as patch:
         patch.setattr(typer.main, "get_command_from_info", spy)
         result = runner.invoke(app, ["--topics-file", TOPICS, *args], obj=state)

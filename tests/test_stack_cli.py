@@ -23,7 +23,7 @@ from dreamscape_infra.runtime.base import (
     UpResult,
 )
 from dreamscape_infra.settings import ConnectionSettings
-from tests.fake_admin import FakeAdmin
+from tests.fake_cluster import FakeCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -78,7 +78,7 @@ class FakeRuntime:
 @dataclass
 class Harness:
     runtime: FakeRuntime
-    admin: FakeAdmin
+    admin: FakeCluster
     chosen: list[str] = field(default_factory=list)
     admin_settings: list[ConnectionSettings] = field(default_factory=list)
 
@@ -94,7 +94,7 @@ class Harness:
             self.runtime.name = "docker" if name == "docker" else "local"
             return self.runtime
 
-        def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
+        def admin_factory(settings: ConnectionSettings) -> FakeCluster:
             self.admin_settings.append(settings)
             return self.admin
 
@@ -111,7 +111,7 @@ class Harness:
 
 @pytest.fixture
 def harness() -> Harness:
-    return Harness(FakeRuntime(), FakeAdmin())
+    return Harness(FakeRuntime(), FakeCluster())
 
 
 def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:

@@ -46,7 +46,7 @@ from dreamscape_infra.topics.stackcheck import (
     summarize_declared,
     sync_after_up,
 )
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeTopic
 
 runner = CliRunner()
 
@@ -213,8 +213,8 @@ def test_local_services_carry_their_role(tmp_path: Path) -> None:
 
 
 def test_probe_turns_an_unreachable_cluster_into_a_value() -> None:
-    assert probe_broker(FakeAdmin(brokers=3)) == BrokerReachability(True, 3, 0)
-    assert probe_broker(FakeAdmin(reachable=False)) == BrokerReachability(
+    assert probe_broker(FakeCluster(brokers=3)) == BrokerReachability(True, 3, 0)
+    assert probe_broker(FakeCluster(reachable=False)) == BrokerReachability(
         False, error="Kafka is not reachable at fake:9092"
     )
 
@@ -230,7 +230,7 @@ def topics_file(tmp_path: Path) -> str:
 
 
 def test_sync_after_up_creates_and_reports(topics_file: str) -> None:
-    admin = FakeAdmin()
+    admin = FakeCluster()
     result = sync_after_up(admin, topics_file, None)
     assert result.how == "synced"
     assert result.report is not None
@@ -243,7 +243,7 @@ def test_sync_after_up_creates_and_reports(topics_file: str) -> None:
 
 
 def test_check_after_up_only_plans(topics_file: str) -> None:
-    admin = FakeAdmin(topics={"dreamscape.user.created": FakeTopic(3)})
+    admin = FakeCluster(topics={"dreamscape.user.created": FakeTopic(3)})
     result = check_after_up(admin, topics_file, None)
     assert result.how == "checked"
     assert result.report is None
@@ -255,7 +255,7 @@ def test_check_after_up_only_plans(topics_file: str) -> None:
 
 
 def test_summarize_declared(topics_file: str) -> None:
-    summary = summarize_declared(FakeAdmin(), topics_file, None)
+    summary = summarize_declared(FakeCluster(), topics_file, None)
     assert summary == TopicsSummary(declared=3, in_sync=0, pending=3, unfixable=0)
 
 
@@ -293,12 +293,12 @@ class Run:
 
 
 def run_status(
-    current: StackStatus, topics_file: str, *args: str, admin: FakeAdmin | None = None
+    current: StackStatus, topics_file: str, *args: str, admin: FakeCluster | None = None
 ) -> Run:
     admins: list[ConnectionSettings] = []
-    fake = admin if admin is not None else FakeAdmin(brokers=3)
+    fake = admin if admin is not None else FakeCluster(brokers=3)
 
-    def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
+    def admin_factory(settings: ConnectionSettings) -> FakeCluster:
         admins.append(settings)
         return fake
 
@@ -376,7 +376,7 @@ def test_cli_status_with_only_kafka_ui_running_never_asks_kafka(topics_file: str
 
 
 def test_cli_status_unreachable_cluster_exits_4(topics_file: str) -> None:
-    run = run_status(three_brokers(), topics_file, admin=FakeAdmin(reachable=False))
+    run = run_status(three_brokers(), topics_file, admin=FakeCluster(reachable=False))
     assert run.code == ExitCode.ENVIRONMENT
     assert "broker: not reachable (Kafka is not reachable at fake:9092)" in run.out
     assert "verdict: no-broker" in run.out
