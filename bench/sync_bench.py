@@ -18,7 +18,6 @@ docs/benchmarks.md between the `topic-sync` markers and leaves the rest of the f
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import datetime as dt
 import json
@@ -428,28 +427,10 @@ def delete_prefix(broker: Broker, prefix: str, timeout_s: float = 600) -> float:
 # ---- the figures -----------------------------------------------------------------------------
 
 
-_desired_cache: list[str] = []
-
-
 def cli_env(broker: Broker) -> dict[str, str]:
-    """The CLI's environment: the broker, and a desired-state cache of this bench run's own.
-
-    The cache starts empty in each run, so a file is "not loaded before" only if this run did
-    not load it: with the user's cache (~/.cache), a file of the same bytes from an earlier
-    bench run would be a hit, and a sync "from empty" would skip loading topics.yaml.
-    """
-    if not _desired_cache:
-        _desired_cache.append(tempfile.mkdtemp(prefix="bench-desired-cache-"))
-        atexit.register(shutil.rmtree, _desired_cache[0], True)
+    """The CLI's environment: the broker, and none of the caller's KAFKA_/DREAMSCAPE_ settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DREAMSCAPE_"))}
-    env.update(
-        {
-            "KAFKA_BROKERS": broker.bootstrap,
-            "NO_COLOR": "1",
-            "COLUMNS": "120",
-            "DREAMSCAPE_DESIRED_CACHE": _desired_cache[0],
-        }
-    )
+    env.update({"KAFKA_BROKERS": broker.bootstrap, "NO_COLOR": "1", "COLUMNS": "120"})
     return env
 
 
