@@ -20,7 +20,7 @@ from dreamscape_infra.runtime.local import (
     services_of,
 )
 from tests.fake_cluster import FakeCluster
-from tests.test_stack_cli import FakeRuntime, Harness
+from tests.fake_runtime import FakeRuntime, Harness
 
 
 def _props(text: str) -> dict[str, str]:

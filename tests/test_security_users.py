@@ -7,8 +7,6 @@ the user a service logs in as. The real broker is in tests/test_security_acls_ka
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,11 +14,7 @@ from typer.testing import CliRunner
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.runtime.base import (
-    DownResult,
-    ProgressCallback,
     StackStatus,
-    UpOptions,
-    UpResult,
 )
 from dreamscape_infra.runtime.security import (
     SecurityConfig,
@@ -29,6 +23,8 @@ from dreamscape_infra.runtime.security import (
     service_users,
 )
 from dreamscape_infra.topics.desired import load_desired
+from tests.addresses import closed_port
+from tests.fake_runtime import FakeRuntime
 
 runner = CliRunner()
 
@@ -101,35 +97,11 @@ def test_an_admin_principal_is_not_a_second_admin(tmp_path: Path) -> None:
     assert service_users(load_desired(path)) == ("user-service",)
 
 
-@dataclass
-class RecordingRuntime:
-    """A StackRuntime that records the options of `up` and starts nothing."""
-
-    name: str = "local"
-    ups: list[UpOptions] = field(default_factory=list)
-
-    def _status(self) -> StackStatus:
-        return StackStatus(runtime="local", services=(), bootstrap_servers="127.0.0.1:1")
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        self.ups.append(options)
-        return UpResult(self._status(), already_running=False)
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        return DownResult(stopped=(), removed_data=remove_data)
-
-    def status(self) -> StackStatus:
-        return self._status()
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        yield from ()
-
-
 def test_up_with_security_asks_for_the_principals_users(tmp_path: Path) -> None:
-    runtime = RecordingRuntime()
+    runtime = FakeRuntime(current=StackStatus("local", (), f"127.0.0.1:{closed_port()}"))
 
     def up(*extra: str) -> None:
-        obj = AppState(environ={}, runtime_factory=lambda name: runtime)  # type: ignore[arg-type,return-value]
+        obj = AppState(environ={}, runtime_factory=lambda name: runtime)
         args = ["--topics-file", str(write_topics(tmp_path)), "up", "--runtime", "local"]
         result = runner.invoke(app, [*args, *extra, "--no-wait"], obj=obj)
         assert result.exit_code == 0, result.stderr

@@ -8,8 +8,7 @@ The real 3-broker kill -9 test is in tests/test_stack_status_kafka.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,10 @@ from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
-    DownResult,
     Health,
-    ProgressCallback,
-    RuntimeName,
     ServiceState,
     ServiceStatus,
     StackStatus,
-    UpOptions,
-    UpResult,
 )
 from dreamscape_infra.runtime.check import (
     NO_BROKER_RUNNING,
@@ -47,6 +41,7 @@ from dreamscape_infra.topics.stackcheck import (
     sync_after_up,
 )
 from tests.fake_cluster import FakeCluster, FakeTopic
+from tests.fake_runtime import FakeRuntime
 
 runner = CliRunner()
 
@@ -263,28 +258,6 @@ def test_summarize_declared(topics_file: str) -> None:
 
 
 @dataclass
-class FixedRuntime:
-    """A StackRuntime whose status is whatever the test says."""
-
-    current: StackStatus
-    name: RuntimeName = "local"
-    calls: list[str] = field(default_factory=list)
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        raise AssertionError("not used")
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        raise AssertionError("not used")
-
-    def status(self) -> StackStatus:
-        self.calls.append("status")
-        return self.current
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        raise AssertionError("not used")
-
-
-@dataclass
 class Run:
     code: int
     out: str
@@ -304,7 +277,7 @@ def run_status(
 
     state = AppState(
         environ={},
-        runtime_factory=lambda _name: FixedRuntime(current),
+        runtime_factory=lambda _name: FakeRuntime(current=current),
         admin_factory=admin_factory,
         interactive=False,
         plain_tables=True,
