@@ -8,7 +8,7 @@ session); the deadline gives up with what it was waiting for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from dreamscape_infra.kafka.cluster import BrokerInfo, ClusterInfo
 from dreamscape_infra.runtime.base import UpOptions
 from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
 from dreamscape_infra.settings import ConnectionSettings
+from tests.fake_processes import FakeProcesses
 
 # One answer per poll: a ClusterInfo, or None for "nothing answers yet".
 Answer = ClusterInfo | None
@@ -50,55 +51,6 @@ class ScriptedProbe:
 
 
 @dataclass
-class FakeJvms:
-    """Processes whose spawned JVMs live until `kill` is called."""
-
-    argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    spawned: list[str] = field(default_factory=list)  # config file of each spawn, in order
-    ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
-    next_pid: int = 700
-
-    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
-        self.next_pid += 1
-        self.argv[self.next_pid] = tuple(argv)
-        self.spawned.append(argv[-1])
-        with log_file.open("a") as log:
-            log.write("starting\n")
-        return self.next_pid
-
-    def run(
-        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
-    ) -> int:
-        return 0
-
-    def command_line(self, pid: int) -> tuple[str, ...] | None:
-        return self.argv.get(pid)
-
-    def exit_status(self, pid: int) -> int | None:
-        return self.ended.get(pid)
-
-    def terminate(self, pid: int, *, kill: bool = False) -> None:
-        self.argv.pop(pid, None)
-
-    def port_free(self, host: str, port: int) -> bool:
-        return True
-
-    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
-        return True
-
-    def kill(
-        self, state_dir: Path, service: str, log_line: str = "", status: int | None = None
-    ) -> None:
-        pid = int((state_dir / service / f"{service}.pid").read_text())
-        self.argv.pop(pid)
-        if status is not None:
-            self.ended[pid] = status
-        if log_line:
-            with (state_dir / service / f"{service}.log").open("a") as log:
-                log.write(log_line + "\n")
-
-
-@dataclass
 class FakeClock:
     now: float = 1000.0
     sleeps: list[float] = field(default_factory=list)
@@ -114,7 +66,7 @@ class FakeClock:
 @dataclass
 class Stack:
     runtime: LocalRuntime
-    jvms: FakeJvms
+    jvms: FakeProcesses
     clock: FakeClock
     probe: ScriptedProbe
     opened: list[ConnectionSettings]
@@ -140,7 +92,7 @@ def make_stack(tmp_path: Path) -> Callable[[ScriptedProbe], Stack]:
     env = {"KAFKA_HOME": str(home), "JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}
 
     def make(probe: ScriptedProbe) -> Stack:
-        jvms, clock = FakeJvms(), FakeClock()
+        jvms, clock = FakeProcesses(), FakeClock()
         opened: list[ConnectionSettings] = []
 
         def open_probe(settings: ConnectionSettings) -> ScriptedProbe:
@@ -251,7 +203,7 @@ def test_a_broker_refused_for_a_stale_session_is_restarted(
     stack = make_stack(ScriptedProbe([None, None, None, registered(3)], on_poll=refuse_once))
     stack.up()
     config = str(stack.state_dir / "kafka-3" / "server.properties")
-    assert stack.jvms.spawned.count(config) == 2, "kafka-3 was started again"
+    assert [a[-1] for a in stack.jvms.spawned].count(config) == 2, "kafka-3 was started again"
     assert ("kafka-3", "waiting for ZooKeeper to expire the old broker session") in stack.progress
     assert 1.0 in stack.clock.sleeps  # start_retry_s before the new JVM
     assert stack.probe.polls == 4
