@@ -20,6 +20,7 @@ from dreamscape_infra.groups.client import (
     TopicPartition,
 )
 from dreamscape_infra.settings import ConnectionSettings, load_settings
+from tests.topics_files import write_topics
 
 # ---- a small topics file ----------------------------------------------------------------------
 
@@ -52,9 +53,7 @@ consumer_groups:
     service: user-service{tag}
     topics: [{p}auth.login]
 """
-    path = directory / "topics.yaml"
-    path.write_text(text)
-    return path
+    return write_topics(directory, text)
 
 
 # ---- real producers and consumers -------------------------------------------------------------

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from tests.fake_cluster import FakeCluster, FakeTopic
+from tests.topics_files import write_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -80,10 +81,11 @@ def test_import_json_is_one_document(args: tuple[str, ...]) -> None:
 
 
 def test_prune_summary_counts_declared_topics_only(tmp_path: Path) -> None:
-    one = tmp_path / "one.yaml"
-    one.write_text(
+    one = write_topics(
+        tmp_path,
         "version: 1\ndomains: {user: {owner: user-service}}\n"
-        "topics:\n  - name: dreamscape.user.created\n"
+        "topics:\n  - name: dreamscape.user.created\n",
+        "one.yaml",
     )
     admin = FakeCluster(
         topics={

@@ -14,6 +14,7 @@ from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.settings import ConnectionSettings
 from dreamscape_infra.topics.desired import load_desired
 from tests.fake_cluster import FakeCluster, FakeGroup, FakeTopic
+from tests.topics_files import write_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -228,8 +229,7 @@ def test_unreachable_kafka_is_one_line_exit_4() -> None:
 
 
 def test_bad_topics_file_exits_3_and_never_touches_the_cluster(tmp_path: Path) -> None:
-    bad = tmp_path / "topics.yaml"
-    bad.write_text("version: 1\ndomains: {}\ntopics:\n  - name: Bad Name\n")
+    bad = write_topics(tmp_path, "version: 1\ndomains: {}\ntopics:\n  - name: Bad Name\n")
     admin = FakeCluster()
     state = AppState(admin_factory=lambda s: admin, environ={}, interactive=False)
     result = runner.invoke(

@@ -25,6 +25,7 @@ from dreamscape_infra.runtime.security import (
 from dreamscape_infra.topics.desired import load_desired
 from tests.addresses import closed_port
 from tests.fake_runtime import FakeRuntime
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 
@@ -60,12 +61,6 @@ services:
 """
 
 
-def write_topics(folder: Path) -> Path:
-    path = folder / "topics.yaml"
-    path.write_text(TOPICS, encoding="utf-8")
-    return path
-
-
 def test_sasl_user_of_a_principal() -> None:
     assert sasl_user_of("User:auth-service") == "auth-service"
     assert sasl_user_of("User:CN=reporter,O=dreamscape") is None  # a TLS subject
@@ -74,7 +69,7 @@ def test_sasl_user_of_a_principal() -> None:
 
 
 def test_service_users_are_the_principals_names(tmp_path: Path) -> None:
-    users = service_users(load_desired(write_topics(tmp_path)))
+    users = service_users(load_desired(write_topics(tmp_path, TOPICS)))
     assert users == (
         "auditor",  # declared only in services:, under its own principal
         "auth-service",
@@ -87,12 +82,11 @@ def test_service_users_are_the_principals_names(tmp_path: Path) -> None:
 
 
 def test_an_admin_principal_is_not_a_second_admin(tmp_path: Path) -> None:
-    path = tmp_path / "topics.yaml"
-    path.write_text(
+    path = write_topics(
+        tmp_path,
         "version: 1\ndomains:\n  user: {owner: user-service}\n"
         "topics:\n  - name: dreamscape.user.created\n"
         "services:\n  ops:\n    principal: User:admin\n    produces: [dreamscape.user.created]\n",
-        encoding="utf-8",
     )
     assert service_users(load_desired(path)) == ("user-service",)
 
@@ -102,7 +96,7 @@ def test_up_with_security_asks_for_the_principals_users(tmp_path: Path) -> None:
 
     def up(*extra: str) -> None:
         obj = AppState(environ={}, runtime_factory=lambda name: runtime)
-        args = ["--topics-file", str(write_topics(tmp_path)), "up", "--runtime", "local"]
+        args = ["--topics-file", str(write_topics(tmp_path, TOPICS)), "up", "--runtime", "local"]
         result = runner.invoke(app, [*args, *extra, "--no-wait"], obj=obj)
         assert result.exit_code == 0, result.stderr
 

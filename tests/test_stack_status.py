@@ -42,6 +42,7 @@ from dreamscape_infra.topics.stackcheck import (
 )
 from tests.fake_cluster import FakeCluster, FakeTopic
 from tests.fake_runtime import FakeRuntime
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 
@@ -219,9 +220,7 @@ def test_probe_turns_an_unreachable_cluster_into_a_value() -> None:
 
 @pytest.fixture
 def topics_file(tmp_path: Path) -> str:
-    path = tmp_path / "topics.yaml"
-    path.write_text(TOPICS_YAML)
-    return str(path)
+    return str(write_topics(tmp_path, TOPICS_YAML))
 
 
 def test_sync_after_up_creates_and_reports(topics_file: str) -> None:
