@@ -11,8 +11,9 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# on Linux every 127/8 address is the loopback; the first free one is held for the test
-_LOOPBACKS = ("127.0.0.1", "127.0.83.1", "127.0.83.2", "127.0.83.3")
+# on Linux every 127/8 address is the loopback; the first free one is held for the test.
+# Not 127.0.0.1: holding its port would stop a developer's stack from starting meanwhile.
+_LOOPBACKS = ("127.0.83.1", "127.0.83.2", "127.0.83.3")
 # RFC 2606: never resolves, so a client fails at once (the fallback when every loopback
 # address has a listener on the port, i.e. something listens on 0.0.0.0)
 UNRESOLVABLE = "nothing-listens.invalid"
