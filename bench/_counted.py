@@ -127,12 +127,6 @@ def main(args: list[str]) -> int:
         if out:
             with open(out, "w") as f:
                 f.write(json.dumps(counts.as_dict()))
-        from dreamscape_infra.kafka import clients
-
-        clients.close_all()  # as dreamscape_infra.cli.main does
-        import gc
-
-        gc.freeze()
     return code
 
 
