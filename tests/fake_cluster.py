@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.errors import EnvironmentFailure, RefusedError
 from dreamscape_infra.groups.client import (
@@ -32,6 +32,9 @@ from dreamscape_infra.kafka.cluster import (
     PartitionInfo,
     TopicState,
 )
+
+if TYPE_CHECKING:
+    from dreamscape_infra.cli.state import AppState
 
 BROKER_DEFAULTS: dict[str, str] = {
     "cleanup.policy": "delete",
@@ -85,7 +88,7 @@ class FakeCluster:
     calls: list[str] = field(default_factory=list)
     closed: bool = False
 
-    def app_state(self, **kwargs: Any) -> Any:
+    def app_state(self, **kwargs: Any) -> AppState:
         """An AppState whose admin and groups clients are both this cluster."""
         from dreamscape_infra.cli.state import AppState
 
