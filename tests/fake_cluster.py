@@ -89,10 +89,13 @@ class FakeCluster:
     closed: bool = False
 
     def app_state(self, **kwargs: Any) -> AppState:
-        """An AppState whose admin and groups clients are both this cluster."""
+        """An AppState whose admin and groups clients are both this cluster, run in this
+        process (where the cluster lives)."""
         from dreamscape_infra.cli.state import AppState
+        from dreamscape_infra.kafka.client_host import InProcess
 
         kwargs.setdefault("environ", {})
+        kwargs.setdefault("client_host", InProcess())
         return AppState(
             admin_factory=lambda *_a, **_k: self, groups_factory=lambda *_a, **_k: self, **kwargs
         )

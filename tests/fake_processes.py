@@ -2,6 +2,8 @@
 
 Pids map to argv; a spawned "JVM" lives (has its command line) until it is terminated or the
 test kills it, and writes one start line to its log. SIGTERM is ignored by pids in `stubborn`.
+Unless `quiet`, a spawned broker also logs Kafka's "started" line, as a real one does once it
+runs (`say_started` writes it later).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from pathlib import Path
 START_LINE = "starting"  # what every spawned process writes to its log
 
 
+def started_line(node_id: int) -> str:
+    """The line a Kafka broker logs once it runs."""
+    return f"[2026-01-01] INFO [KafkaServer id={node_id}] started (kafka.server.KafkaServer)"
+
+
 @dataclass
 class FakeProcesses:
     argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
@@ -22,6 +29,12 @@ class FakeProcesses:
     spawned: list[tuple[str, ...]] = field(default_factory=list)  # argv of each spawn, in order
     ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
     next_pid: int = 500
+    quiet: bool = True
+
+    @property
+    def configs(self) -> list[str]:
+        """The config file (last argument) of each spawn, in order."""
+        return [argv[-1] for argv in self.spawned]
 
     def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
         self.next_pid += 1
@@ -29,7 +42,14 @@ class FakeProcesses:
         self.spawned.append(tuple(argv))
         with log_file.open("a") as log:
             log.write(START_LINE + "\n")
+        if argv[-1].endswith("server.properties") and not self.quiet:
+            self.say_started(log_file)
         return self.next_pid
+
+    def say_started(self, log_file: Path) -> None:
+        node_id = {"kafka": 1, "kafka-2": 2, "kafka-3": 3}[log_file.stem]
+        with log_file.open("a") as log:
+            log.write(started_line(node_id) + "\n")
 
     def run(
         self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float

@@ -28,7 +28,7 @@ from tests.fake_cluster import FakeCluster
 TOPICS = str(Path(__file__).resolve().parent / "fixtures" / "topics-small.yaml")
 
 
-def running_stack(runtime: RuntimeName = "local") -> StackStatus:
+def running_stack(runtime: RuntimeName = "local", environment: str | None = None) -> StackStatus:
     """ZooKeeper and one broker, both running and healthy, at 127.0.0.1:9092.
 
     Only ever handed to a fake admin: no test connects to this address.
@@ -42,6 +42,7 @@ def running_stack(runtime: RuntimeName = "local") -> StackStatus:
             ServiceStatus("kafka", "running", "healthy", ("127.0.0.1:9092",), 12, role="broker"),
         ),
         bootstrap_servers="127.0.0.1:9092",
+        environment=environment,
     )
 
 
@@ -56,11 +57,14 @@ class FakeRuntime:
     sync_from_host: bool = False  # the packaged compose file: no topic-init of its own
     fail_up: EnvironmentFailure | None = None
     log_lines: tuple[str, ...] = ("line 1", "line 2")
+    environment: str | None = None  # what the stack records (the local runtime's cluster.json)
     calls: list[tuple[object, ...]] = field(default_factory=list)
     ups: list[UpOptions] = field(default_factory=list)  # the options of every `up`
 
     def _status(self) -> StackStatus:
-        return self.current if self.current is not None else running_stack(self.name)
+        if self.current is not None:
+            return self.current
+        return running_stack(self.name, self.environment)
 
     def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
         self.calls.append(("up", options))
