@@ -20,7 +20,6 @@ from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import ConfigError, ExitCode
 from dreamscape_infra.settings import ConnectionSettings, Secret, load_settings
-from dreamscape_infra.topics.cache import NO_CACHE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -39,7 +38,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("KAFKA_", "DREAMSCAPE_")) and k != "PYTHONWARNINGS"
     }
-    env[NO_CACHE_ENV] = "1"  # DREAMSCAPE_DESIRED_CACHE went with the rest: not ~/.cache
     env.update(extra)
     return env
 

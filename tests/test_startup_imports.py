@@ -24,7 +24,7 @@ HOT_PATHS = {
         "dreamscape_infra.cli.topics",
         "dreamscape_infra.topics.reconcile",
         "dreamscape_infra.topics.render",
-        "dreamscape_infra.topics.cache",
+        "dreamscape_infra.topics.desired",
         "dreamscape_infra.kafka.admin",
         "confluent_kafka.admin",
     ],
@@ -34,8 +34,7 @@ HOT_PATHS = {
         "dreamscape_infra.cli.health",
         "dreamscape_infra.health.sources",
         "dreamscape_infra.health.render",
-        "dreamscape_infra.topics.cache",
-        "dreamscape_infra.topics.desired",  # a cold cache; a warm one does not import it
+        "dreamscape_infra.topics.desired",
         "dreamscape_infra.kafka.admin",
         "dreamscape_infra.kafka.groups",
         "confluent_kafka.admin",
@@ -78,31 +77,3 @@ def test_a_command_that_talks_to_kafka_imports_nothing_it_does_not_use(command: 
 
 def test_the_import_check_can_fail() -> None:
     assert {"asyncio", "ssl", "rich"} <= loaded_top_level(["asyncio", "rich.console"])
-
-
-# What only reading and validating topics.yaml needs: a warm desired-state cache skips it all.
-LOADER_ONLY = (
-    "yaml",
-    "dreamscape_infra.yamlsource",
-    "dreamscape_infra.topics.filemodel",
-    "dreamscape_infra.topics.desired",
-)
-
-
-def loaded_after_plan_load(cache: Path) -> set[str]:
-    """The `topics plan` path's modules plus its load of topics.yaml through AppState."""
-    return probe(
-        HOT_PATHS["topics plan"],
-        "from dreamscape_infra.cli.state import AppState\n"
-        f"state = AppState(topics_file={str(ROOT / 'tests/fixtures/topics-small.yaml')!r},\n"
-        f"                 environ={{'DREAMSCAPE_DESIRED_CACHE': {str(cache)!r}}})\n"
-        "state.desired('prod')\n"
-        "print(' '.join(sorted(sys.modules)))\n",
-    )
-
-
-def test_topics_plan_with_a_warm_cache_does_not_read_yaml(tmp_path: Path) -> None:
-    cold = loaded_after_plan_load(tmp_path / "cache")
-    assert set(LOADER_ONLY) <= cold  # the check can fail: a miss loads them all
-    warm = loaded_after_plan_load(tmp_path / "cache")
-    assert sorted(warm & set(LOADER_ONLY)) == []

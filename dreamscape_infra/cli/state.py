@@ -119,15 +119,11 @@ class AppState:
 
         return load_settings(self.env, brokers_override=self.brokers)
 
-    def desired(self, environment: str | None, *, use_cache: bool = True) -> DesiredState:
-        """topics.yaml resolved for `environment`: what every command loads it through, so all
-        of them use the desired-state cache (topics/cache.py) under this run's environment.
-        use_cache False: a real load whatever the cache holds (its result is still stored)."""
-        from dreamscape_infra.topics.cache import cache_dir, load_desired_cached
+    def desired(self, environment: str | None) -> DesiredState:
+        """topics.yaml resolved for `environment`, through the one loader (topics/desired.py)."""
+        from dreamscape_infra.topics.desired import load_desired
 
-        return load_desired_cached(
-            self.topics_file, environment, cache_dir(self.env), use_entries=use_cache
-        )
+        return load_desired(self.topics_file, environment)
 
     @property
     def clients_may_be_isolated(self) -> bool:
@@ -169,6 +165,11 @@ def get_state(ctx: typer.Context) -> AppState:
         ctx.obj = state
     return state
 
+
+# --env/-e of every command that resolves topics.yaml for an environment overlay.
+ENV_OPTION: Any = typer.Option(
+    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
+)
 
 # Per-command --output, which overrides the global one.
 OUTPUT_OPTION: Any = typer.Option(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -21,13 +22,13 @@ from dreamscape_infra.cli.state import (
 )
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode, RefusedError
 
+if TYPE_CHECKING:
+    from dreamscape_infra.topics.apply import Report
+    from dreamscape_infra.topics.plan import Plan
+
 app = typer.Typer(
     help="Topics as code: validate, show, plan, sync, list, describe, import.",
     no_args_is_help=True,
-)
-
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
 )
 
 
@@ -54,10 +55,7 @@ def validate(
     Example: dreamscape-infra topics validate
     """
     state = get_state(ctx)
-    # A cache hit would give the same verdict (its key is the exact bytes and the loader's
-    # code), but validate is the gate CI and users trust to say "this file is right": it
-    # always really loads, so no folder of data can vouch for a file, and it warms the cache.
-    desired = state.desired(None, use_cache=False)
+    desired = state.desired(None)
     doc = {
         "valid": True,
         "file": state.topics_file,
@@ -225,7 +223,6 @@ def sync_cmd(
     Example: dreamscape-infra topics sync --env dev
     """
     from dreamscape_infra.topics.apply import apply_plan
-    from dreamscape_infra.topics.plan import block_unconfirmed
     from dreamscape_infra.topics.reconcile import make_plan, observe
     from dreamscape_infra.topics.render import render_plan, report_json, report_summary_line
 
@@ -243,23 +240,10 @@ def sync_cmd(
     plan = make_plan(desired, observed, options)
     json_mode = state.output_format(output) is OutputFormat.json
 
-    destructive = [a for a in plan.pending if a.destructive]
-    if destructive and not dry_run and not yes:
-        if state.is_interactive() and not json_mode:
-            state.print_tables(*render_plan(plan))
-            confirmed = typer.confirm(
-                f"Apply {len(destructive)} destructive change(s) listed above?", default=False
-            )
-        else:
-            confirmed = False
-        if not confirmed:
-            plan = block_unconfirmed(
-                plan, "destructive change not confirmed: pass --yes (or answer the prompt)"
-            )
-
+    if not dry_run and not yes:
+        plan = _confirm_destructive(state, plan, json_mode)
     if write_reassignment is not None:
         _write_reassignment(state, admin, desired, observed, write_reassignment)
-
     with _busy(state, output, "applying") as progress:
         report = apply_plan(
             plan, admin, dry_run=dry_run, desired=desired, options=options, progress=progress
@@ -268,6 +252,33 @@ def sync_cmd(
         state.print_json(report_json(plan, report))
     else:
         state.print_tables(*render_plan(plan, report), report_summary_line(report))
+    _exit_for(state, report)
+
+
+def _confirm_destructive(state: AppState, plan: Plan, json_mode: bool) -> Plan:
+    """The plan, with its destructive changes blocked unless a person at a terminal confirms
+    them (the plan is shown first); without a terminal, or in JSON mode, they stay blocked."""
+    from dreamscape_infra.topics.plan import block_unconfirmed
+    from dreamscape_infra.topics.render import render_plan
+
+    destructive = [a for a in plan.pending if a.destructive]
+    if not destructive:
+        return plan
+    confirmed = False
+    if state.is_interactive() and not json_mode:
+        state.print_tables(*render_plan(plan))
+        confirmed = typer.confirm(
+            f"Apply {len(destructive)} destructive change(s) listed above?", default=False
+        )
+    if confirmed:
+        return plan
+    return block_unconfirmed(
+        plan, "destructive change not confirmed: pass --yes (or answer the prompt)"
+    )
+
+
+def _exit_for(state: AppState, report: Report) -> None:
+    """The sync's exit code, with one line on stderr saying why it is not 0."""
     code = report.exit_code()
     if code == ExitCode.ENVIRONMENT:
         failed = ", ".join(sorted({r.action.topic for r in report.errors}))

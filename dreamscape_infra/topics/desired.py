@@ -10,7 +10,6 @@ their validator and the JSON Schema) is `filemodel.py`; this module resolves wha
 from __future__ import annotations
 
 import fnmatch
-import io
 import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
@@ -99,20 +98,11 @@ def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) 
     return out
 
 
-def read_topics_file(
-    path: str | FsPath, content: bytes | None = None
-) -> tuple[TopicsFileModel, YamlDocument]:
-    """Read and structurally validate the file. Raises ConfigError with every problem.
-
-    `content`: the file's bytes when the caller has already read them (the desired-state cache
-    hashes exactly what is parsed); `path` then only names the file in messages.
-    """
+def read_topics_file(path: str | FsPath) -> tuple[TopicsFileModel, YamlDocument]:
+    """Read and structurally validate the file. Raises ConfigError with every problem."""
     source = str(path)
-    file = FsPath(path)
     try:
-        data = file.read_bytes() if content is None else content
-        # what Path.read_text does: UTF-8 with universal newlines
-        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+        text = FsPath(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             [f"{source}: file not found"],
@@ -138,19 +128,17 @@ def read_topics_file(
     return model, doc
 
 
-def load_desired(
-    path: str | FsPath, environment: str | None = None, *, content: bytes | None = None
-) -> DesiredState:
+def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredState:
     """Load topics.yaml and resolve it for `environment` (None: the base declarations).
 
-    `content`: the file's bytes, already read (see `read_topics_file`).
+    The one reader of topics.yaml: every command loads it through here.
 
     Guarantees: every TopicSpec has a valid, conventional, unique name in a declared domain,
     partitions and RF >= 1, only known configs in Kafka's string form that the Kafka version
     of `settings.kafka_version` accepts (unset: every supported version), and
     min.insync.replicas <= RF — in this and in every other declared environment.
     """
-    model, doc = read_topics_file(path, content)
+    model, doc = read_topics_file(path)
     problems = _Problems(str(path), doc)
     if environment is not None and environment not in model.environments:
         declared = ", ".join(model.environments) or "none"

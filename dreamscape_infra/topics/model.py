@@ -1,8 +1,7 @@
 """The resolved desired state as plain values: what `load_desired` returns and the rest reads.
 
-Kept apart from the loader so the planner, renderers and the desired-state cache can use these
-values without importing YAML, the file model and the config table (about 45 ms of start-up
-that a file read from the cache does not need). Nothing here may import those modules.
+Kept apart from the loader (topics/desired.py) so the planner and the renderers can use these
+values without importing YAML, the file model and the config table.
 """
 
 from __future__ import annotations
