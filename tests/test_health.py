@@ -36,6 +36,7 @@ from dreamscape_infra.health.checks import (
 from dreamscape_infra.health.metrics import MetricsInput, exposition
 from dreamscape_infra.health.server import CachedHealth, make_server
 from dreamscape_infra.health.sources import Observation, expected_brokers, health_reads
+from dreamscape_infra.kafka.client_host import ClientCrashed, InProcess
 from dreamscape_infra.kafka.cluster import (
     BrokerInfo,
     ClusterInfo,
@@ -44,7 +45,6 @@ from dreamscape_infra.kafka.cluster import (
     PartitionInfo,
     TopicState,
 )
-from dreamscape_infra.kafka.isolated import ClientCrashed
 from dreamscape_infra.settings import ConnectionSettings
 from tests.fake_admin import FakeAdmin, FakeTopic
 from tests.groups_support import FakeGroup, FakeGroups
@@ -494,6 +494,7 @@ def invoke_health(
     state = AppState(
         admin_factory=lambda s: admin,
         groups_factory=lambda s: fake_groups,
+        client_host=InProcess(),
         environ={},
         interactive=False,
     )
@@ -612,6 +613,19 @@ def test_cli_health_without_topics_file_still_judges_the_cluster(tmp_path: Path)
     code, out, _ = invoke_health(prod_admin(), tmp_path / "absent.yaml", "-o", "json")
     assert code == 0
     assert json.loads(out)["components"]["topics_sync"]["status"] == "UNKNOWN"
+
+
+def test_cli_health_with_its_real_clients_in_a_child_and_no_broker_is_down_exit_4(
+    tmp_path: Path,
+) -> None:
+    """AppState's default ClientHost: the real adapters, in a spawned child."""
+    (dead,) = free_ports(1)
+    state = AppState(environ={"KAFKA_BROKERS": f"127.0.0.1:{dead}"}, interactive=False)
+    args = ["-f", str(tmp_path / "absent.yaml"), "health", "-o", "json"]
+    result = runner.invoke(app, args, obj=state)
+    assert result.exit_code == 4, result.output
+    error = json.loads(result.stdout)["components"]["brokers"]["details"]["error"]
+    assert f"Kafka is not reachable at 127.0.0.1:{dead}" in error
 
 
 @pytest.mark.parametrize(

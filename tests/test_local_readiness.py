@@ -1,7 +1,9 @@
 """`up`'s wait for a ready cluster, with an injected readiness probe, fake processes and a fake
 clock: no JVM, no Kafka client, no real waiting.
 
-Ready means DescribeCluster sees every broker of the layout and a controller; a JVM that dies
+Ready means DescribeCluster sees every broker id of the layout and a controller, and every
+broker JVM this `up` started has logged Kafka's start line (a killed broker's old registration
+outlives it in ZooKeeper for the session timeout, so the ids alone say nothing); a JVM that dies
 during the wait fails `up` with its log lines (or is restarted when ZooKeeper still held its old
 session); the deadline gives up with what it was waiting for.
 """
@@ -25,7 +27,13 @@ Answer = ClusterInfo | None
 
 
 def registered(count: int, controller: int | None = 1) -> ClusterInfo:
-    return ClusterInfo("c", controller, tuple(BrokerInfo(i, "127.0.0.1", i) for i in range(count)))
+    """Brokers 1..count registered (the layout's ids)."""
+    brokers = tuple(BrokerInfo(i, "127.0.0.1", 12091 + i) for i in range(1, count + 1))
+    return ClusterInfo("c", controller, brokers)
+
+
+def started_line(node_id: int) -> str:
+    return f"[2026-01-01] INFO [KafkaServer id={node_id}] started (kafka.server.KafkaServer)"
 
 
 @dataclass
@@ -51,12 +59,14 @@ class ScriptedProbe:
 
 @dataclass
 class FakeJvms:
-    """Processes whose spawned JVMs live until `kill` is called."""
+    """Processes whose spawned JVMs live until `kill` is called. A broker logs Kafka's start
+    line as it spawns, unless `quiet` (then `say_started` writes it later)."""
 
     argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
     spawned: list[str] = field(default_factory=list)  # config file of each spawn, in order
     ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
     next_pid: int = 700
+    quiet: bool = False
 
     def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
         self.next_pid += 1
@@ -64,7 +74,14 @@ class FakeJvms:
         self.spawned.append(argv[-1])
         with log_file.open("a") as log:
             log.write("starting\n")
+        if argv[-1].endswith("server.properties") and not self.quiet:
+            self.say_started(log_file)
         return self.next_pid
+
+    def say_started(self, log_file: Path) -> None:
+        node_id = {"kafka": 1, "kafka-2": 2, "kafka-3": 3}[log_file.stem]
+        with log_file.open("a") as log:
+            log.write(started_line(node_id) + "\n")
 
     def run(
         self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
@@ -185,7 +202,7 @@ def test_timeout_says_what_it_waited_for(make_stack: Callable[[ScriptedProbe], S
     assert caught.value.message == (
         "Kafka did not become ready within 5s (2/3 brokers registered); it keeps running"
     )
-    assert caught.value.details == ["starting"]  # the first broker's log
+    assert caught.value.details == ["starting", started_line(1)]  # the first broker's log
     assert stack.probe.closed
     assert stack.clock.now >= 1005.0
     assert stack.probe.polls == 21  # one poll per 0.25 s, plus the one at the deadline
@@ -255,3 +272,65 @@ def test_a_broker_refused_for_a_stale_session_is_restarted(
     assert ("kafka-3", "waiting for ZooKeeper to expire the old broker session") in stack.progress
     assert 1.0 in stack.clock.sleeps  # start_retry_s before the new JVM
     assert stack.probe.polls == 4
+
+
+def test_a_restarted_broker_is_not_ready_on_its_old_registration(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    """kill -9 of kafka-2, then `up`: ZooKeeper still lists broker 2 (its old session), so
+    DescribeCluster shows all three ids while the new JVM starts. Ready only once it says so."""
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up()
+    stack.jvms.kill(stack.state_dir, "kafka-2", status=-9)
+    stack.jvms.quiet = True
+    log = stack.state_dir / "kafka-2" / "kafka-2.log"
+
+    def start_at_poll_4(poll: int) -> None:
+        if poll == 4:
+            stack.jvms.say_started(log)
+
+    stack.probe.polls, stack.probe.on_poll = 0, start_at_poll_4
+    stack.progress.clear()
+    stack.up()
+    assert stack.jvms.spawned[-1] == str(stack.state_dir / "kafka-2" / "server.properties")
+    assert stack.probe.polls == 4, "it waited for the restarted broker's own start"
+    assert ("kafka", "3/3 brokers registered; kafka-2 still starting") in stack.progress
+
+
+def test_the_layout_s_ids_count_not_the_number_of_brokers(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    other = ClusterInfo("c", 1, tuple(BrokerInfo(i, "127.0.0.1", i) for i in (1, 2, 7)))
+    stack = make_stack(ScriptedProbe([other, other, registered(3)]))
+    stack.up()
+    assert stack.probe.polls == 3
+    assert ("kafka", "2/3 brokers registered") in stack.progress
+
+
+def test_the_environment_is_recorded_and_kept_by_a_restart(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    assert stack.runtime.status().environment == "prod"
+    stack.jvms.kill(stack.state_dir, "kafka-2", status=-9)
+    stack.up()  # a plain `up` after the crash
+    assert stack.runtime.status().environment == "prod"
+    stack.up(environment="dev")  # running: the stack keeps its own (the CLI says the rest)
+    assert stack.runtime.status().environment == "prod"
+
+
+def test_a_stopped_stack_takes_the_environment_asked_for(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    from dreamscape_infra.runtime.base import no_progress
+
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    stack.up()
+    assert stack.runtime.status().environment == "prod", "a plain restart keeps it"
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    result = stack.runtime.up(UpOptions(brokers=3, environment="dev"), lambda s, m: None)
+    assert result.status.environment == "dev"
+    assert "this stack was started with --env prod; it now syncs --env dev" in result.notes

@@ -38,6 +38,7 @@ class FakeRuntime:
     already_running: bool = False
     fail_up: EnvironmentFailure | None = None
     log_lines: tuple[str, ...] = ("line 1", "line 2")
+    environment: str | None = None  # what the stack records (the local runtime's cluster.json)
     calls: list[tuple[object, ...]] = field(default_factory=list)
 
     def _status(self) -> StackStatus:
@@ -52,6 +53,7 @@ class FakeRuntime:
                 ),
             ),
             bootstrap_servers="127.0.0.1:9092",
+            environment=self.environment,
         )
 
     def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
@@ -128,6 +130,48 @@ def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
     assert [s.bootstrap_servers for s in harness.admin_settings] == ["127.0.0.1:9092"]
     assert harness.admin.topics, "up created the topics of topics.yaml"
     assert harness.admin.closed
+
+
+def test_up_syncs_the_environment_the_local_stack_records() -> None:
+    """Started with DREAMSCAPE_ENV=prod, restarted with a plain `up`: prod again."""
+    harness = Harness(FakeRuntime(environment="prod"), FakeAdmin(brokers=3))
+    code, out, err = harness.invoke("up", "-r", "local", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert harness.runtime.calls[0][1] == UpOptions(environment=None)
+    assert (doc["environment"], doc["topics"]["environment"]) == ("prod", "prod")
+    assert doc["environment_change"] is None
+    assert "--env" not in err
+
+
+def test_another_env_on_a_running_stack_is_said_not_synced() -> None:
+    harness = Harness(FakeRuntime(environment="prod"), FakeAdmin(brokers=3))
+    harness.invoke("up", "-r", "local")  # the stack, synced with prod
+    code, out, err = harness.invoke("up", "-r", "local", "--env", "dev", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert harness.runtime.calls[-1][1] == UpOptions(environment="dev")
+    assert doc["topics"]["environment"] == "prod", "up kept the stack's environment"
+    change = doc["environment_change"]
+    assert (change["stack"], change["requested"]) == ("prod", "dev")
+    assert change["pending"] > 0
+    assert "dreamscape.user.created" in change["topics"]
+    assert change["command"] == "dreamscape-infra topics sync --env dev"
+    assert "note: this stack runs with --env prod and keeps it; --env dev would change" in err
+    assert "run `dreamscape-infra topics sync --env dev` to do that" in err
+    assert f", and {len(change['topics']) - 5} more)" in err  # the JSON names them all
+
+
+def test_docker_syncs_the_environment_asked_for() -> None:
+    harness = Harness(FakeRuntime(), FakeAdmin(brokers=3))
+    code, out, err = harness.invoke(
+        "up", "-r", "docker", "-o", "json", environ={"DREAMSCAPE_ENV": "prod"}
+    )
+    assert code == ExitCode.ENVIRONMENT, err  # the host's check: the fake has no topics
+    doc = json.loads(out)
+    assert harness.runtime.calls[0][1] == UpOptions(environment="prod")
+    assert doc["topics"]["environment"] == "prod"
+    assert doc["environment_change"] is None
 
 
 def test_up_passes_every_option(harness: Harness) -> None:

@@ -1,6 +1,6 @@
 """`status`'s verdict: exit 4 when no broker answers, 8 when a service of the stack is down.
 
-Pure tests of the rule (runtime/check.py), the roles the runtimes give their services, the
+Pure tests of the rule (runtime/verdict.py), the roles the runtimes give their services, the
 topic parts `up` and `status` use (topics/stackcheck.py), and the CLI with a fake StackRuntime.
 The real 3-broker kill -9 test is in tests/test_stack_status_kafka.py.
 """
@@ -29,16 +29,16 @@ from dreamscape_infra.runtime.base import (
     UpOptions,
     UpResult,
 )
-from dreamscape_infra.runtime.check import (
+from dreamscape_infra.runtime.docker import statuses_from_ps
+from dreamscape_infra.runtime.local import Layout, LocalConfig, LocalRuntime
+from dreamscape_infra.runtime.probe import (
     NO_BROKER_RUNNING,
     BrokerReachability,
     broker_running,
     probe_broker,
-    stack_verdict,
 )
-from dreamscape_infra.runtime.docker import statuses_from_ps
-from dreamscape_infra.runtime.local import Layout, LocalConfig, LocalRuntime
 from dreamscape_infra.runtime.render import status_table
+from dreamscape_infra.runtime.verdict import stack_verdict
 from dreamscape_infra.settings import ConnectionSettings
 from dreamscape_infra.topics.stackcheck import (
     TopicsSummary,

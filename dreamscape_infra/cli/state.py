@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.acls.model import AclAdmin
     from dreamscape_infra.events.model import EventReader, EventWriter
     from dreamscape_infra.groups.client import GroupsClient
+    from dreamscape_infra.kafka.client_host import ClientHost
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.runtime.fetch import Maven
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+def _child_process() -> ClientHost:
+    from dreamscape_infra.kafka.client_host import ChildProcess
+
+    return ChildProcess()
 
 
 @dataclass
@@ -53,6 +60,9 @@ class AppState:
     acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
     event_reader_factory: Callable[[ConnectionSettings], EventReader] | None = None
     event_writer_factory: Callable[[ConnectionSettings], EventWriter] | None = None
+    # where health's and serve's clients run: a child process a librdkafka abort may kill;
+    # tests whose fakes live in this process give kafka.client_host.InProcess()
+    client_host: ClientHost = field(default_factory=_child_process)
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None
@@ -124,12 +134,6 @@ class AppState:
         from dreamscape_infra.topics.desired import load_desired
 
         return load_desired(self.topics_file, environment)
-
-    @property
-    def clients_may_be_isolated(self) -> bool:
-        """True when the Kafka clients are the real ones, which `kafka.isolated` can run in a
-        child process; a test's injected admin or groups fake lives in this process."""
-        return self.admin_factory is None and self.groups_factory is None
 
     def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:

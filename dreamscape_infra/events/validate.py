@@ -8,9 +8,10 @@ few examples of each, with topic, partition and offset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dreamscape_infra.errors import CheckFailed
 from dreamscape_infra.events.decode import Decoded, decode_value
 from dreamscape_infra.events.envelope import event_type_matches
 from dreamscape_infra.events.model import Message
@@ -140,4 +141,30 @@ class ValidationTally:
         return sorted(
             self.problems.values(),
             key=lambda p: (p.severity != "error", -p.count, p.kind),
+        )
+
+    def tally_batches(
+        self, batches: Iterable[Sequence[Message]], max_messages: int | None = None
+    ) -> Iterator[int]:
+        """Tally the messages of each batch, up to `max_messages` in all (then it stops),
+        yielding how many of the batch were tallied."""
+        add = self.add
+        for batch in batches:
+            chunk = batch if max_messages is None else batch[: max_messages - self.messages]
+            for message in chunk:
+                add(message)
+            yield len(chunk)
+            if max_messages is not None and self.messages >= max_messages:
+                return
+
+    def raise_if_failed(self) -> None:
+        """CheckFailed (exit 8) naming how many messages violate the envelope and where the
+        first (most frequent) problem is; nothing when every message is valid."""
+        if not self.failed:
+            return
+        example = self.sorted_problems()[0].examples[0]
+        raise CheckFailed(
+            f"{self.invalid} of {self.messages} message(s) violate the envelope; first: "
+            f"{example.topic} partition {example.partition} offset {example.offset}: "
+            f"{example.message}"
         )

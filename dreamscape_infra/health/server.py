@@ -8,15 +8,19 @@ unexpected error in a request is still a 503 with a DOWN document. Never prints.
 
 from __future__ import annotations
 
+import errno
 import json
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.health.checks import ClusterRead, HealthReport
 from dreamscape_infra.health.metrics import CONTENT_TYPE, MetricsInput, exposition
 from dreamscape_infra.health.sources import Observation
@@ -157,6 +161,41 @@ class _Server6(_Server):
 
 
 def make_server(host: str, port: int, health: CachedHealth) -> ThreadingHTTPServer:
-    """Bind (raises OSError when the port is taken); serve with `serve_forever`."""
+    """Bind; EnvironmentFailure (exit 4) when the port is taken or cannot be bound. Serve with
+    `serving`."""
     cls = _Server6 if ":" in host else _Server
-    return cls((host, port), make_handler(health))
+    try:
+        return cls((host, port), make_handler(health))
+    except OSError as exc:
+        raise EnvironmentFailure(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another --port" if exc.errno == errno.EADDRINUSE else None,
+        ) from None
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Answer requests in a thread; yields the base URL (`http://127.0.0.1:9308`). On exit the
+    server stops and its socket is closed."""
+    thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    thread.start()
+    host, port = str(server.server_address[0]), server.server_address[1]
+    where = f"[{host}]" if ":" in host else host
+    try:
+        yield f"http://{where}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM or SIGINT (Ctrl-C); the previous handlers are restored after."""
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -52,6 +52,9 @@ class UpOptions:
     # else plaintext) and the SASL users to create besides the admin (the declared services)
     security: str | None = None
     service_users: tuple[str, ...] = ()
+    # the topics.yaml environment asked for (--env / DREAMSCAPE_ENV; None: not asked). The
+    # local runtime records it when the stack starts; a restart without one keeps the record
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,9 @@ class StackStatus:
     # the local runtime's security mode and what a client needs to connect (never a secret)
     security: str = "plaintext"
     client_environment: ClientEnvironment | None = None
+    # the topics.yaml environment the stack was started with (recorded by the local runtime;
+    # None: the base declarations, or a runtime that records none)
+    environment: str | None = None
 
     @property
     def running(self) -> bool:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.runtime.base import ProgressCallback, no_progress
@@ -223,6 +223,30 @@ class FetchResult:
     fetched: bool  # False: they were already complete (perhaps fetched by a process we waited for)
     seconds: float
     waited_s: float = 0.0
+
+
+def fetch_document(
+    results: Sequence[FetchResult], cache: Path, offline: bool, *, from_home: bool = False
+) -> dict[str, Any]:
+    """`runtime fetch --output json` (docs/json-output.md): `source` is KAFKA_HOME or cache."""
+    return {
+        "kind": "runtime-fetch",
+        "version": 1,
+        "source": "KAFKA_HOME" if from_home else "cache",
+        "cache": str(cache),
+        "offline": offline,
+        "kafka": [
+            {
+                "version": r.version,
+                "libs": str(r.libs),
+                "fetched": r.fetched,
+                "jars": r.jars,
+                "seconds": round(r.seconds, 1),
+                "waited_s": round(r.waited_s, 1),
+            }
+            for r in results
+        ],
+    }
 
 
 def version_folder(pom: KafkaPom, env: Mapping[str, str]) -> Path:
@@ -474,6 +498,7 @@ __all__ = [
     "default_maven",
     "ensure_kafka",
     "fetch_all",
+    "fetch_document",
     "fetch_kafka",
     "find_maven",
     "is_complete",

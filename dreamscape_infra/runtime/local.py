@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import shlex
 import signal
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure
+from dreamscape_infra.kafka.cluster import ClusterInfo
 from dreamscape_infra.runtime.base import (
     DownResult,
     Health,
@@ -43,8 +45,8 @@ from dreamscape_infra.runtime.base import (
     UpOptions,
     UpResult,
 )
-from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java
+from dreamscape_infra.runtime.probe import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.process import Processes, default_processes
 from dreamscape_infra.runtime.security import (
     ADMIN_PRINCIPAL,
@@ -98,6 +100,9 @@ JVM_FLAGS = (
     "-Djava.awt.headless=true",
     "-Djava.net.preferIPv4Stack=true",
 )
+# What a broker logs once it has registered and serves requests: `[KafkaServer id=2] started`
+# (ZooKeeper mode), `[KafkaRaftServer nodeId=1] Kafka Server started` (KRaft)
+STARTED_LINE = re.compile(r"\] (Kafka Server )?started \(kafka\.server\.Kafka(Raft)?Server\)")
 ZK_HEAP = "256m"
 ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 KAFKA_MAIN = "kafka.Kafka"
@@ -170,6 +175,8 @@ class Layout:
     cluster_id: str | None = None
     acls: bool = False  # an authorizer runs (`up --acls`)
     security: str = "plaintext"  # a runtime.security.SecurityMode
+    # the topics.yaml environment `up` syncs with (`up --env`; None: the base declarations)
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,6 +573,7 @@ class LocalRuntime:
 
         layout = self._plan_layout(mode, options.brokers, dist, notes, options.security)
         layout = self._with_authorizer(layout, options.acls, notes)
+        layout = self._with_environment(layout, options.environment, notes)
         services = services_of(layout, self.state_dir)
         security = self.security(layout, options.service_users)
         if security.extra_listeners and layout.brokers != 1:
@@ -745,6 +753,23 @@ class LocalRuntime:
             acls = recorded.acls if recorded is not None else False
         return replace(layout, acls=acls)
 
+    def _with_environment(self, layout: Layout, requested: str | None, notes: list[str]) -> Layout:
+        """The environment a stack that starts now is asked for, else (None) the one it was
+        started with, so a plain `up` after a crash does not sync the base declarations over
+        a prod stack. A running stack keeps its own: the CLI says what another would change."""
+        recorded = self.read_layout()
+        if recorded is None:
+            return replace(layout, environment=requested)
+        running = any(self.live_pid(s) is not None for s in services_of(recorded, self.state_dir))
+        if running or requested is None:
+            return replace(layout, environment=recorded.environment)
+        if requested != recorded.environment:
+            notes.append(
+                f"this stack was started with --env {recorded.environment or '(none)'}; "
+                f"it now syncs --env {requested}"
+            )
+        return replace(layout, environment=requested)
+
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
         wanted: list[tuple[int, str, str]] = []
         for service in to_start:
@@ -883,9 +908,7 @@ class LocalRuntime:
                     if self.live_pid(service) is None:
                         self._died(service, java, dist, deadline, progress)
                 try:
-                    info = admin.describe_cluster()
-                    ready = len(info.brokers) >= len(brokers) and info.controller_id is not None
-                    waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
+                    ready, waiting = self._layout_ready(admin.describe_cluster(), brokers, started)
                 except EnvironmentFailure:
                     ready, waiting = False, f"waiting for Kafka at {bootstrap}"
                 if ready:
@@ -903,6 +926,29 @@ class LocalRuntime:
                 self._sleep(0.25)
         finally:
             admin.close()
+
+    def _layout_ready(
+        self, info: ClusterInfo, brokers: Sequence[Service], started: Sequence[Service]
+    ) -> tuple[bool, str]:
+        """Ready: every broker id of the layout is registered, a controller is known, and
+        every broker JVM this `up` started has said it started.
+
+        A count is not enough, nor are ids alone: a broker killed from outside keeps its
+        registration (/brokers/ids/N) until its ZooKeeper session expires, so DescribeCluster
+        lists its id while the new JVM is still starting, and that JVM may yet be refused for
+        the old session. Only the new JVM's own start line says the registration is its own."""
+        wanted = {s.node_id for s in brokers}
+        seen = wanted & {b.id for b in info.brokers}
+        starting = [s.name for s in started if s.is_broker and not self._said_started(s)]
+        waiting = f"{len(seen)}/{len(wanted)} brokers registered"
+        if starting:
+            waiting += f"; {', '.join(starting)} still starting"
+        return seen == wanted and info.controller_id is not None and not starting, waiting
+
+    def _said_started(self, service: Service) -> bool:
+        """The broker's log, since it was last spawned, has Kafka's end-of-start-up line."""
+        since = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
+        return STARTED_LINE.search(since) is not None
 
     def _ensure_scram_users(
         self, settings: ConnectionSettings, security: SecurityConfig, progress: ProgressCallback
@@ -1031,9 +1077,11 @@ class LocalRuntime:
     # ---- status and logs ----------------------------------------------------------------
 
     def status(self) -> StackStatus:
-        """Every service of the recorded layout with its state, pid and port."""
+        """Every service of the recorded layout with its state, pid and port, and the
+        environment the stack was started with."""
         services = self.services()
         security = self.security()
+        recorded = self.read_layout()
         bootstrap = bootstrap_of(services)
         return StackStatus(
             runtime="local",
@@ -1043,6 +1091,7 @@ class LocalRuntime:
             client_environment=(
                 client_environment(security, bootstrap) if security.secured else None
             ),
+            environment=recorded.environment if recorded is not None else None,
         )
 
     def _service_status(self, service: Service) -> ServiceStatus:

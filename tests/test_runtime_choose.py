@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure
-from dreamscape_infra.runtime import select
+from dreamscape_infra.runtime import choose
+from dreamscape_infra.runtime.choose import choose_runtime, make_runtime, requested_runtime
 from dreamscape_infra.runtime.local import LocalRuntime
-from dreamscape_infra.runtime.select import choose_runtime, make_runtime, requested_runtime
 
 
 def yes() -> bool:
@@ -87,22 +87,22 @@ def test_docker_probe_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("probe exploded")
 
     monkeypatch.setattr(docker, "docker_daemon_available", broken)
-    assert select.docker_answers() is False
+    assert choose.docker_answers() is False
 
 
 def test_docker_probe_without_the_docker_module(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dreamscape_infra.runtime.docker", None)
-    assert select.docker_answers() is False
+    assert choose.docker_answers() is False
 
 
 def test_java_probe_uses_the_given_path(tmp_path: Path) -> None:
-    assert select.java_present({"PATH": str(tmp_path)}) is False
+    assert choose.java_present({"PATH": str(tmp_path)}) is False
     fake = tmp_path / "bin" / "java"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
-    assert select.java_present({"PATH": str(fake.parent)}) is True
-    assert select.java_present({"PATH": "", "JAVA_HOME": str(tmp_path)}) is True
+    assert choose.java_present({"PATH": str(fake.parent)}) is True
+    assert choose.java_present({"PATH": "", "JAVA_HOME": str(tmp_path)}) is True
 
 
 def test_make_local_runtime_reads_state_dir_and_ports(tmp_path: Path) -> None:
@@ -128,4 +128,4 @@ def test_auto_prefers_a_running_local_stack_over_docker() -> None:
 
 
 def test_local_probe_is_false_for_an_empty_state_folder(tmp_path: Path) -> None:
-    assert select.local_stack_running({}, tmp_path / "nothing-here") is False
+    assert choose.local_stack_running({}, tmp_path / "nothing-here") is False

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dreamscape_infra.errors import EnvironmentFailure, UsageError
-from dreamscape_infra.events.decode import Decoded
+from dreamscape_infra.events.decode import Decoded, decode_value
 from dreamscape_infra.events.model import Message, Partition
 from dreamscape_infra.kafka.cluster import is_internal_topic
 
+if TYPE_CHECKING:
+    from dreamscape_infra.topics.model import DesiredState
+
 _GLOB = frozenset("*?[")
+
+
+def declared_names(desired: DesiredState | None) -> tuple[str, ...]:
+    """The topics topics.yaml declares, sorted (none without a topics file)."""
+    return tuple(sorted(t.name for t in desired.topics)) if desired is not None else ()
 
 
 def is_pattern(text: str) -> bool:
@@ -122,3 +131,43 @@ class MessageFilter:
             if self.grep not in text and self.grep not in key_text:
                 return False
         return True
+
+
+@dataclass(slots=True)
+class ShownCounts:
+    """What `events tail` has read so far, shown (matched the filter), and shown as text or
+    base64 because the value is not JSON."""
+
+    read: int = 0
+    shown: int = 0
+    not_json: int = 0
+
+
+def shown_messages(
+    batches: Iterable[Sequence[Message]],
+    selection: MessageFilter,
+    max_messages: int | None,
+    counts: ShownCounts,
+) -> Iterator[tuple[int, list[tuple[Message, Decoded]]]]:
+    """Per batch read: its size and the messages in it to show, decoded, the ones `selection`
+    matches, up to `max_messages` in all (then it stops). `counts` is kept up to date."""
+    active = selection.active
+    matches = selection.matches
+    for batch in batches:
+        counts.read += len(batch)
+        shown: list[tuple[Message, Decoded]] = []
+        done = False
+        for message in batch:
+            decoded = decode_value(message.value)
+            if active and not matches(message, decoded):
+                continue
+            if decoded.encoding in ("text", "base64"):
+                counts.not_json += 1
+            shown.append((message, decoded))
+            counts.shown += 1
+            if max_messages is not None and counts.shown >= max_messages:
+                done = True
+                break
+        yield len(batch), shown
+        if done:
+            return
