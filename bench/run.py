@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -26,6 +27,12 @@ BENCHMARKS: dict[str, Callable[[Broker, str], Any]] = {
     "groups": groups.measure,
     "health": health.measure,
 }
+
+
+def dumps(results: Any) -> str:
+    """Indented JSON, each list of run times on one line."""
+    text = json.dumps(results, indent=1, ensure_ascii=False)
+    return re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: f"[{' '.join(m[1].split())}]", text) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["sections"].append(BENCHMARKS[name](broker, tag))
     results["load_end"] = os.getloadavg()[0]
     results["minutes"] = round((time.perf_counter() - started) / 60, 1)
-    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    RESULTS.write_text(dumps(results))
     log(f"wrote {RESULTS.relative_to(ROOT)}")
     if not opts.no_render:
         render.main([])
