@@ -2,7 +2,7 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit lint format typecheck bench ci clean
+.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit lint format typecheck bench bench-deps ci clean
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
@@ -36,7 +36,10 @@ format:
 typecheck:
 	mypy
 
-bench: install kafka-dist
+bench-deps:  ## kcat, the baseline of bench/kcat.py (only the bench needs it)
+	command -v kcat >/dev/null || { apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 kcat; }
+
+bench: install kafka-dist bench-deps
 	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
 ci: install kafka-dist compose-bin strimzi-check lint typecheck test
