@@ -10,6 +10,7 @@ with the original bytes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -113,3 +114,49 @@ def test_golden_file_is_json_lines() -> None:
     lines = GOLDEN.read_bytes().splitlines()
     assert len(lines) == len(UC_RECORDS) + 2
     assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+def test_a_bad_line_stops_the_replay_and_says_what_was_sent_before(tmp_path: Path) -> None:
+    good = GOLDEN.read_bytes().splitlines()[:3]
+    lines = tmp_path / "lines.jsonl"
+    lines.write_bytes(b"\n".join([*good, b"", b"{oops", good[0]]) + b"\n")
+    writer = FakeWriter({UC: 3})
+    result = runner.invoke(
+        app,
+        [
+            "--topics-file",
+            str(topics_file(tmp_path)),
+            "events",
+            "produce",
+            UC,
+            "--from-file",
+            str(lines),
+        ],
+        obj=_state(writer=writer),
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {lines}:5: invalid JSON at line 1 column 2: Expecting property name enclosed in "
+        "double quotes; nothing after it was sent; the 3 record(s) before it were delivered to "
+        f"{UC}\n"
+    )
+    assert len(writer.sent) == 3
+
+
+def test_replay_streams_each_record_before_reading_the_next_line() -> None:
+    from dreamscape_infra.events.produce import ReplayLines, send_records
+
+    good = GOLDEN.read_bytes().splitlines()
+    writer = FakeWriter({UC: 3})
+    sent_when_read: list[int] = []
+
+    def lines() -> Iterator[bytes]:
+        for line in good:
+            sent_when_read.append(len(writer._pending))
+            yield line
+
+    report = send_records(
+        writer, UC, ReplayLines(lines(), "stdin", UC), where=lambda n: "x", bootstrap="b"
+    )
+    assert sent_when_read == list(range(len(good)))
+    assert (report.sent, report.delivered, report.failed) == (len(good), len(good), 0)

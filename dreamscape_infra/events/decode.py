@@ -193,19 +193,6 @@ def line_text(line: bytes, where: str) -> str:
         raise UsageError(f"{where}: not UTF-8 text (byte {exc.start + 1})") from None
 
 
-def replay_records(text: str, name: str, topic: str) -> list[Outgoing]:
-    """Every non-blank line of `text` (JSON Lines of `events tail -o json`, read from `name`)
-    as a record to produce to `topic`. UsageError names `name:line` and the problem, or says
-    there is nothing to replay."""
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            records.append(replay_record(line, f"{name}:{number}", topic))
-    if not records:
-        raise UsageError(f"--from-file {name}: no JSON Lines to replay")
-    return records
-
-
 def event_id_of(value: bytes | None) -> str | None:
     """The eventId of a value that is an event, else None."""
     event = decode_value(value).event

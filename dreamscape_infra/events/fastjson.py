@@ -6,10 +6,10 @@ faster but not the same: it reads integers past 64 bits as floats and writes flo
 forms (`1e16` where Python writes `1e+16`). So orjson is used only where its answer is provably
 Python's, and everything else falls back to `decode`:
 
-- a value or line is read by orjson only when its bytes show no float and no integer of 19 or
-  more digits (`_FLOAT_OR_BIG`); without those, orjson reads what Python's json reads, and its
-  compact output is Python's compact output, byte for byte (strings are escaped the same way,
-  keys keep their order);
+- what orjson reads is taken only when it holds no float (`_float_free`; an integer past 64
+  bits comes back from orjson as a float, so it is caught too); without floats, orjson reads
+  what Python's json reads, and its compact output is Python's compact output, byte for byte
+  (strings are escaped the same way, keys keep their order);
 - a tail line takes the fast path only when the value is already in that compact form, i.e.
   needs no `value_base64`;
 - a line is written with orjson's two-space indent, then each newline and its indent is
@@ -43,27 +43,33 @@ class Fallback(Exception):
     """This value or line needs the exact (slow) path."""
 
 
-# A JSON number with a fraction or an exponent (as it ends in compact or spaced JSON: before
-# `,` `}` `]` or the end), or a run of 19+ digits (an integer orjson may read as a float). It
-# may also match inside a string: that only sends the value down the exact path.
-_FLOAT_OR_BIG = re.compile(
-    rb"[0-9][.eE][-+]?[0-9]+(?:[eE][-+]?[0-9]+)?[ \t\r\n]*(?:[,}\]]|$)|[0-9]{19}"
-)
-_risky = _FLOAT_OR_BIG.search
+def _float_free(value: Any) -> bool:
+    """True when no float is anywhere in `value` as orjson read it (an integer past 64 bits
+    comes back from orjson as a float, so it counts as one). Cheaper than any regex on bytes."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind is float:
+            return False
+    return True
 
 
 def load_value(raw: bytes) -> Any:
     """`raw` parsed as `decode.decode_value` would parse it, when `raw` is also exactly what
     `decode.compact` gives for it (the common case: no `value_base64` needed). Raises Fallback
     otherwise: not JSON to orjson, a float or long integer inside, or not in compact form."""
-    if _risky(raw) is not None:
-        raise Fallback
     try:
         data = _loads(raw)
     except orjson.JSONDecodeError:
         raise Fallback from None
     # Without floats and big integers orjson writes what Python's compact encoder writes.
-    if _dumps(data) != raw:
+    if not _float_free(data) or _dumps(data) != raw:
         raise Fallback
     return data
 
@@ -180,10 +186,8 @@ def replay_record(line: bytes, where: str, topic: str) -> Outgoing:
     """`decode.replay_record` of one line, from bytes: the same record, or the same UsageError
     (the exact path is taken for anything unusual)."""
     try:
-        if _risky(line) is not None:
-            raise Fallback
         doc = _loads(line)
-        if type(doc) is not dict or "value_encoding" not in doc:
+        if type(doc) is not dict or "value_encoding" not in doc or not _float_free(doc):
             raise Fallback
         if "value_base64" in doc:
             value = _bytes(doc["value_base64"], "base64")
