@@ -211,7 +211,8 @@ def measure(broker: Broker, tag: str, runs: int = 3) -> Any:
             run("validate", cli("events", "validate", src))
             run(
                 "count",
-                cli("events", "produce", made, "--allow-undeclared", "--source", "bench",
+                cli("events", "produce", made, "--allow-undeclared", "--type", "user.created",
+                    "--source", "bench",
                     "--payload", json.dumps(PAYLOAD), "--count", str(size)),
             )  # fmt: skip
         labels = {
