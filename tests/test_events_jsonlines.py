@@ -9,10 +9,12 @@ with the original bytes.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
@@ -160,3 +162,19 @@ def test_replay_streams_each_record_before_reading_the_next_line() -> None:
     )
     assert sent_when_read == list(range(len(good)))
     assert (report.sent, report.delivered, report.failed) == (len(good), len(good), 0)
+
+
+def test_progress_shows_on_a_terminal_and_never_through_a_pipe(tmp_path: Path) -> None:
+    path = topics_file(tmp_path)
+    args = ["--topics-file", str(path), "events", "tail", UC, PC, "--from-beginning", "-o", "json"]
+    screen = io.StringIO()
+    on_terminal = _state(golden_reader())
+    on_terminal._err = Console(file=screen, force_terminal=True, width=100)
+    result = runner.invoke(app, args, obj=on_terminal)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == GOLDEN.read_bytes()  # progress never reaches stdout
+    assert "reading" in screen.getvalue()
+    assert "/s" in screen.getvalue()
+    piped = runner.invoke(app, args, obj=_state(golden_reader()))
+    assert piped.stdout_bytes == GOLDEN.read_bytes()
+    assert piped.stderr == ""
