@@ -287,7 +287,8 @@ def pipe(broker: Broker, src: str, copy: str, rows: list[list[str]], size: int) 
     and the copy compared with the original."""
     from confluent_kafka.admin import NewTopic
 
-    broker.admin().create_topics([NewTopic(copy, 3, 1)])[copy].result()
+    admin = broker.admin()  # kept while the future resolves: a dropped client cancels it
+    admin.create_topics([NewTopic(copy, 3, 1)])[copy].result()
     env = broker.env
     read_fd, write_fd = os.pipe()
     results: dict[str, Measured] = {}
