@@ -3,7 +3,7 @@
 kcat (Debian's `kcat`, librdkafka's C client) doing the same on the same broker in the same run.
 
 Every command is a whole process, timed from fork to exit, with its CPU time (user+sys) and
-peak RSS from wait4(). Output goes to files in the bench's work folder, never through Python.
+peak RSS from /usr/bin/time. Output goes to files in the bench's work folder, never through Python.
 At 1,000,000 events it also runs the acceptance pipe `events tail ... -o json | events produce
 ... --from-file -`, with both processes' peak RSS, and checks that the copy equals the original
 (partition, key, headers, value of every record, through kcat).
@@ -21,6 +21,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -55,8 +56,15 @@ def measured(
     stdin: Path | int | None = None,
     stdout: Path | int | None = None,
 ) -> Measured:
-    """Run `argv` to its end; stdin/stdout from/to a file (or a pipe's fd) or /dev/null."""
-    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+    """Run `argv` to its end under /usr/bin/time (CPU and peak RSS of that process alone:
+    wait4() from this Python process would report at least this process's own RSS, which the
+    kernel carries over to a child at exec); stdin/stdout from/to a file (or a pipe's fd) or
+    /dev/null."""
+    with (
+        open(os.devnull, "rb") as null_in,
+        open(os.devnull, "wb") as null_out,
+        tempfile.NamedTemporaryFile("r", suffix=".time") as report,
+    ):
         source: IO[bytes] | int = (
             stdin if isinstance(stdin, int) else stdin.open("rb") if stdin else null_in
         )
@@ -64,27 +72,26 @@ def measured(
             stdout if isinstance(stdout, int) else stdout.open("wb") if stdout else null_out
         )
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv),
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, *argv],
             env=dict(env) if env is not None else None,
             cwd=ROOT,
             stdin=source,
             stdout=sink,
             stderr=subprocess.PIPE,
+            check=False,
         )
-        stderr = proc.stderr.read() if proc.stderr else b""
-        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         for handle in (source, sink):
             if not isinstance(handle, int) and handle not in (null_in, null_out):
                 handle.close()
+        user, system, rss_kib = report.read().split()[-3:]
     return Measured(
         wall,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
+        float(user) + float(system),
+        int(rss_kib) / 1024,
         proc.returncode,
-        stderr.decode(errors="replace"),
+        proc.stderr.decode(errors="replace"),
     )
 
 
@@ -264,9 +271,9 @@ def measure(broker: Broker, tag: str, runs: int = 3) -> Any:
         "title": "Events at volume, against kcat",
         "about": (
             "kcat is Debian's `kcat` (librdkafka's C client), on the same broker in the same run."
-            " Each command is a whole process; wall time, CPU time (user+sys, from wait4) and"
-            " peak RSS. The topic has 3 partitions, valid BaseEvents with 1,000 keys and a"
-            " header. Ours reads and writes the JSON Lines replay form (keys, headers,"
+            " Each command is a whole process; wall time, and CPU time (user+sys) and peak"
+            " RSS from /usr/bin/time. The topic has 3 partitions, valid BaseEvents with 1,000"
+            " keys and a header. Ours reads and writes the JSON Lines replay form (keys, headers,"
             " partitions), kcat only the values; both producers use acks=all and idempotence."
         ),
         "figures": figures,
