@@ -37,7 +37,7 @@ typecheck:
 	mypy
 
 bench: install kafka-dist
-	$(PY) bench/run.py
+	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
 ci: install kafka-dist compose-bin strimzi-check lint typecheck test
 
