@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from dreamscape_infra.cli import app
+from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import ConfigError
 from dreamscape_infra.schemas.registry import _pointer_to_field
 from dreamscape_infra.schemas.settings import load_registry_settings
@@ -50,3 +55,26 @@ def test_apicurio_pointers_become_event_fields() -> None:
         == "SUBSCHEMA_TYPE_CHANGED at payload.userId"
     )
     assert _pointer_to_field("X at /definitions/a") == "X at /definitions/a"
+
+
+def test_the_secret_is_in_no_output_even_with_verbose(tmp_path: Path) -> None:
+    """A real client against a port nothing listens on: exit 4 naming the URL, no secret."""
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "u.json").write_text('{"type": "object"}')
+    (tmp_path / "topics.yaml").write_text(
+        "version: 1\nprefix: dreamscape.\ndomains:\n  user:\n    owner: user-service\n"
+        "topics:\n  - name: dreamscape.user.created\n    schema: schemas/u.json\n"
+    )
+    env = {
+        "SCHEMA_REGISTRY_URL": "http://carol:url-s3cret@127.0.0.1:1/apis/ccompat/v7",
+        "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO": "bob:env-s3cret",
+    }
+    result = CliRunner().invoke(
+        app,
+        ["-v", "-f", str(tmp_path / "topics.yaml"), "schemas", "plan"],
+        obj=AppState(environ=env, interactive=False),
+    )
+    output = result.stdout + result.stderr
+    assert result.exit_code == 4, output
+    assert "the Schema Registry at http://127.0.0.1:1/apis/ccompat/v7 is unreachable" in output
+    assert "s3cret" not in output
