@@ -27,6 +27,7 @@ COMMANDS = [
     "serve",
     "runtime",
     "topics",
+    "schemas",
     "groups",
     "events",
     "acls",

@@ -36,6 +36,7 @@ from dreamscape_infra.topics.model import (
     DesiredState,
     GroupSpec,
     PatternType,
+    SchemaRef,
     ServiceSpec,
     TopicRef,
     TopicSpec,
@@ -189,6 +190,7 @@ def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredS
         resolved[overlay] = _resolve(model, overlay, base_cfg, topic_cfgs, env_cfgs, problems)
 
     services = _resolve_services(model, problems)
+    _check_compatibility(model, problems)
     if problems.items:
         raise ConfigError(problems.items)
     topics = resolved[environment]
@@ -330,9 +332,61 @@ def _resolve(
             keyed=topic.keyed,
             description=topic.description,
             event_type=topic.event_type,
+            schema=_schema_ref(model, index, problems),
         )
         specs.append(spec)
     return tuple(sorted(specs, key=lambda s: s.name))
+
+
+# The Schema Registry's compatibility levels (Confluent's names; Apicurio's ccompat takes them)
+COMPATIBILITY_LEVELS = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+)
+
+
+def _schema_ref(model: TopicsFileModel, index: int, problems: _Problems) -> SchemaRef | None:
+    topic = model.topics[index]
+    if topic.schema is None:
+        return None
+    line = problems.doc.line_of(("topics", index, "schema")) if problems.doc else None
+    return SchemaRef(
+        path=topic.schema,
+        declared_at=f"{problems.source}:{line}" if line else problems.source,
+        compatibility=topic.compatibility or model.settings.schema_compatibility,
+    )
+
+
+def _check_compatibility(model: TopicsFileModel, problems: _Problems) -> None:
+    """Known levels only; a topic's level needs a schema to apply to."""
+    levels = list(COMPATIBILITY_LEVELS)
+    if model.settings.schema_compatibility not in levels:
+        value = model.settings.schema_compatibility
+        problems.add(
+            ("settings", "schema_compatibility"),
+            f"unknown compatibility '{value}'{did_you_mean(value, levels)} "
+            f"(expected one of {', '.join(levels)})",
+        )
+    for index, topic in enumerate(model.topics):
+        if topic.compatibility is None:
+            continue
+        if topic.compatibility not in levels:
+            problems.add(
+                ("topics", index, "compatibility"),
+                f"unknown compatibility '{topic.compatibility}'"
+                f"{did_you_mean(topic.compatibility, levels)} "
+                f"(expected one of {', '.join(levels)})",
+            )
+        elif topic.schema is None:
+            problems.add(
+                ("topics", index, "compatibility"),
+                "has no effect without a `schema` for the topic",
+            )
 
 
 def _first(*values: int | None) -> int:

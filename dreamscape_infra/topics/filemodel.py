@@ -104,6 +104,22 @@ class TopicModel:
             min_length=1,
         ),
     )
+    schema: str | None = field(
+        default=None,
+        metadata=about(
+            "A JSON Schema file (draft-07, relative to this file) that its events' payload "
+            "follows, e.g. schemas/user.created.json: checked by `events validate`/`produce`, "
+            "registered as subject <topic>-value by `schemas sync`. Unset: any object.",
+            min_length=1,
+        ),
+    )
+    compatibility: str | None = field(
+        default=None,
+        metadata=about(
+            "The Schema Registry compatibility of its subject (BACKWARD, FORWARD, FULL, their "
+            "_TRANSITIVE forms, NONE). Default: settings.schema_compatibility."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +172,13 @@ class SettingsModel:
     prune_min_idle: str | int = field(
         default=DEFAULT_PRUNE_MIN_IDLE,
         metadata=about("--prune refuses topics with messages newer than this (e.g. 1h, 7d)."),
+    )
+    schema_compatibility: str = field(
+        default="BACKWARD",
+        metadata=about(
+            "The Schema Registry compatibility of every subject `schemas sync` manages, unless "
+            "a topic sets its own `compatibility`."
+        ),
     )
 
 
