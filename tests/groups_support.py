@@ -23,6 +23,7 @@ from dreamscape_infra.groups.client import (
     GroupListing,
     GroupMember,
     OffsetRange,
+    RecordTime,
     TopicPartition,
 )
 from dreamscape_infra.settings import ConnectionSettings, load_settings
@@ -81,6 +82,9 @@ class FakeGroups:
     ranges: dict[TopicPartition, OffsetRange] = field(default_factory=dict)
     groups: dict[str, FakeGroup] = field(default_factory=dict)
     times: dict[TopicPartition, int | None] = field(default_factory=dict)
+    # (topic, partition, offset) -> the record's timestamp in ms; a record read at offset o is
+    # the first one at or after o (as compaction leaves it)
+    records: dict[tuple[str, int, int], int] = field(default_factory=dict)
     reachable: bool = True
     calls: list[str] = field(default_factory=list)
     closed: bool = False
@@ -115,6 +119,17 @@ class FakeGroups:
     ) -> dict[TopicPartition, OffsetRange]:
         self._check("offset_ranges")
         return {tp: self.ranges.get(tp, OffsetRange(0, 0)) for tp in partitions}
+
+    def record_timestamps(
+        self, positions: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, RecordTime]:
+        self._check("record_timestamps")
+        out: dict[TopicPartition, RecordTime] = {}
+        for (t, p), offset in positions.items():
+            at = sorted(o for (rt, rp, o) in self.records if (rt, rp) == (t, p) and o >= offset)
+            if at and self.records[(t, p, at[0])] >= 0:
+                out[(t, p)] = RecordTime(at[0], self.records[(t, p, at[0])], False)
+        return out
 
     def offsets_for_time(
         self, partitions: Sequence[TopicPartition], timestamp_ms: int

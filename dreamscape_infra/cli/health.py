@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 MAX_LAG_OPTION: Any = typer.Option(
     None, "--max-lag", min=0, help="DEGRADED when a declared group's total lag exceeds this."
 )
+MAX_LAG_SECONDS_OPTION: Any = typer.Option(
+    None,
+    "--max-lag-seconds",
+    min=0,
+    help="DEGRADED when a declared group's oldest unconsumed message is older than this "
+    "(seconds); topics.yaml's max_lag_seconds apply too, the stricter one counts.",
+)
 EXPECT_OPTION: Any = typer.Option(
     None,
     "--expect-brokers",
@@ -67,12 +74,14 @@ def health(
     _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """The cluster's verdict, UP, DEGRADED or DOWN, with the checks behind it: brokers and
     controller, offline, under-replicated and under-min-ISR partitions, declared topics in
-    sync, declared groups' lag.
+    sync, declared groups' lag (messages, and the age of the oldest unconsumed one against
+    --max-lag-seconds and topics.yaml's max_lag_seconds).
 
     Exit codes: 0 UP, 8 DEGRADED, 4 DOWN (Kafka unreachable, no controller, offline
     partitions), 3 invalid topics.yaml.
@@ -98,6 +107,7 @@ def health(
         desired=desired,
         max_lag=max_lag,
         expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
     )
     if state.output_format(output) is OutputFormat.json:
         state.print_json(report.to_json())
@@ -153,6 +163,7 @@ def serve(
     ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
@@ -187,6 +198,7 @@ def serve(
         desired=desired,
         max_lag=max_lag,
         expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
     )
     cached = CachedHealth(
         lambda: read_or_down(calls), evaluate, cache_seconds, client_restarts=lambda: calls.restarts

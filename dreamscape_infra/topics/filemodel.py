@@ -58,6 +58,10 @@ class Expected(NamedTuple):
 
 
 _PARTITIONS = about(ge=1, le=100_000)
+_MAX_LAG_SECONDS = about(
+    "The oldest unconsumed message may be at most this old (e.g. 30s, 5m, 1h, or seconds as a "
+    "number): `health` is DEGRADED over it and `health rules` alerts on it."
+)
 _REPLICATION = about(ge=1, le=32)
 
 
@@ -104,6 +108,7 @@ class TopicModel:
             min_length=1,
         ),
     )
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +137,7 @@ class GroupModel:
     service: str
     topics: list[str] = field(default_factory=list)
     description: str | None = None
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

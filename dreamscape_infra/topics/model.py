@@ -29,6 +29,7 @@ class TopicSpec:
     keyed: bool = False
     description: str | None = None
     event_type: str | None = None  # topics.yaml's `event_type`; None: the default rule
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold for every group
 
     @property
     def compacted(self) -> bool:
@@ -42,6 +43,7 @@ class GroupSpec:
     name: str
     service: str
     topics: tuple[str, ...]
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold on all its topics
 
 
 PatternType = Literal["literal", "prefixed"]
