@@ -13,7 +13,8 @@ from dreamscape_infra.groups.rate import group_rate, rates
 from dreamscape_infra.groups.render import lag_json, partitions_table, rates_table
 from dreamscape_infra.groups.status import GroupStatus, judge_all
 from dreamscape_infra.topics.desired import load_desired
-from tests.groups_support import FakeGroup, FakeGroups, write_topics_file
+from tests.fake_cluster import FakeCluster, FakeGroup, topics_with
+from tests.groups_support import write_topics_file
 
 AUTH = "dreamscape-auth-service-group"
 USER = "dreamscape-user-service-group"
@@ -26,16 +27,16 @@ def topics_file(tmp_path: Path) -> Path:
     return write_topics_file(tmp_path)
 
 
-def _client(**groups: FakeGroup) -> FakeGroups:
-    return FakeGroups(
-        topics={CREATED: 1},
+def _client(**groups: FakeGroup) -> FakeCluster:
+    return FakeCluster(
+        topics=topics_with({CREATED: 1}),
         ranges={(CREATED, 0): OffsetRange(0, 100)},
         groups=dict(groups),
         records={(CREATED, 0, o): int(NOW * 1000) - (100 - o) * 1000 for o in range(100)},
     )
 
 
-def _read(client: FakeGroups, desired: Path | None = None, **kw: object) -> dict[str, GroupLag]:
+def _read(client: FakeCluster, desired: Path | None = None, **kw: object) -> dict[str, GroupLag]:
     lags = read_group_lags(
         client,
         load_desired(desired) if desired else None,
@@ -114,8 +115,8 @@ def test_rounds_grow_with_positions_per_partition_not_with_partitions(tmp_path: 
     path = write_topics_file(tmp_path)
     calls = []
     for partitions in (3, 300):
-        client = FakeGroups(
-            topics={CREATED: partitions},
+        client = FakeCluster(
+            topics=topics_with({CREATED: partitions}),
             ranges={(CREATED, p): OffsetRange(0, 10) for p in range(partitions)},
             groups={
                 AUTH: FakeGroup(committed={(CREATED, p): 2 for p in range(partitions)}),
