@@ -143,3 +143,30 @@ def test_retention_loss_is_counted_and_aged_from_the_oldest_message_left(
     _, out, _ = cli.run("groups", "lag", group, "--topic", topic)
     assert "retention-lost (15)" in out
     assert "lost 15 message(s) to retention" in out
+
+
+@pytest.mark.kafka
+def test_one_client_reading_again_and_again_gets_the_age_every_time(
+    setup: tuple[KafkaCluster, Cli, str, str],
+) -> None:
+    """serve keeps one groups client for hours: its record reader must not keep the
+    partitions it paused in one read paused for the next (it did, and the age went missing)."""
+    cluster, cli, prefix, group = setup
+    topic = prefix + "payment.completed"
+    now_ms = int(time.time() * 1000)
+    produce_at(cluster.settings, topic, [now_ms - 30_000 + i * 100 for i in range(100)])
+    commit_messages(cluster.settings, group, topic, {0: 50})
+    client = ConfluentGroups(cluster.settings)
+    try:
+        ages = [
+            read_group_lags(client, load_desired(cli.file), [group], topic=topic)[0]
+            .partitions[0]
+            .lag_seconds
+            for _ in range(3)
+        ]
+    finally:
+        client.close()
+    known = [age for age in ages if age is not None]
+    assert len(known) == 3, ages
+    assert all(24 < age < 40 for age in known), ages
+    assert known == sorted(known)  # and it grows with the wall clock

@@ -101,6 +101,7 @@ class ConfluentGroups(ConfluentAdmin):
         reader.assign([KafkaTopicPartition(t, p, o) for (t, p), o in sorted(positions.items())])
         found: dict[TopicPartition, RecordTime] = {}
         done: set[TopicPartition] = set()
+        paused: list[Any] = []
         deadline = time.monotonic() + self._timeout
         try:
             while len(done) < len(positions) and time.monotonic() < deadline:
@@ -121,8 +122,13 @@ class ConfluentGroups(ConfluentAdmin):
                             int(message.offset()), int(stamp), kind == TIMESTAMP_LOG_APPEND_TIME
                         )
                     done.add(tp)
-                    reader.pause([KafkaTopicPartition(*tp)])
+                    paused.append(KafkaTopicPartition(*tp))
+                    reader.pause(paused[-1:])
         finally:
+            # a pause outlives the assignment: the next read of the same partition (serve
+            # reads every few seconds with this consumer) would get nothing
+            if paused:
+                reader.resume(paused)
             reader.unassign()
         return found
 
