@@ -110,3 +110,25 @@ def test_metrics_give_lag_seconds_per_partition_and_leave_unknown_ages_out() -> 
         got[("dreamscape_consumergroup_retention_lost_messages", "dreamscape.payment.audit")] == 7
     )
     assert ("dreamscape_consumergroup_retention_lost_messages", PAYMENT) not in got
+
+
+def test_the_exposition_is_rendered_once_per_cached_read() -> None:
+    from dreamscape_infra.health.server import CachedHealth
+
+    lags = _lags(45.5, None)
+    reads = iter(range(2))
+    clock = [0.0]
+
+    def read() -> tuple[Observation, list[GroupLag]]:
+        next(reads)
+        return Observation(_read(), None), lags
+
+    cached = CachedHealth(read, lambda o, lg: _verdict(lags), 5.0, clock=lambda: clock[0])
+    first = cached.get()
+    body = cached.metrics(first)
+    assert cached.metrics(cached.get()) is body  # within the interval: the same bytes
+    clock[0] = 10.0
+    later = cached.get()
+    assert later is not first
+    assert cached.metrics(later) is not body
+    assert b"dreamscape_consumergroup_lag_seconds{" in cached.metrics(later)

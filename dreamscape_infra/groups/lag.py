@@ -323,7 +323,9 @@ def committed_positions(lag: GroupLag) -> Mapping[TopicPartition, int]:
 
 
 def format_seconds(seconds: float) -> str:
-    """A duration for people: `850ms`, `42s`, `2m30s`, `3h05m`, `2d04h`."""
+    """A duration for people: `0s`, `850ms`, `42s`, `2m30s`, `3h05m`, `2d04h`."""
+    if seconds <= 0:
+        return "0s"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     whole = int(seconds)

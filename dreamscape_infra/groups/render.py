@@ -137,10 +137,9 @@ def rates_table(found: Mapping[str, GroupRate]) -> TableData:
     (`growing` when producers outpace it)."""
     rows = []
     for rate in found.values():
+        clear: str = rate.trend
         if rate.time_to_clear_s is not None:
-            clear = format_seconds(rate.time_to_clear_s) if rate.time_to_clear_s else "0s"
-        else:
-            clear = rate.trend
+            clear = format_seconds(rate.time_to_clear_s)
         rows.append(
             (
                 rate.group,

@@ -71,6 +71,11 @@ class ConfluentGroups(ConfluentAdmin):
                     "fetch.wait.max.ms": 20,
                     "max.partition.fetch.bytes": 1024,
                     "queued.min.messages": 1,
+                    # librdkafka then waits fetch.queue.backoff.ms (1 s) before fetching again
+                    # for a partition whose queue is at queued.min.messages: partitions not
+                    # answered by the first Fetch would wait a second for the next
+                    "fetch.queue.backoff.ms": 5,
+                    "fetch.error.backoff.ms": 50,
                     "error_cb": self._on_error,
                     "logger": _log,
                     "socket.connection.setup.timeout.ms": int(self._timeout * 1000),
@@ -105,7 +110,7 @@ class ConfluentGroups(ConfluentAdmin):
         deadline = time.monotonic() + self._timeout
         try:
             while len(done) < len(positions) and time.monotonic() < deadline:
-                for message in reader.consume(num_messages=len(positions), timeout=0.1):
+                for message in reader.consume(num_messages=len(positions), timeout=0.01):
                     tp = (message.topic(), message.partition())
                     if tp in done or tp not in positions:
                         continue
