@@ -23,8 +23,8 @@ COMMANDS = [
     "down",
     "status",
     "logs",
-    "health",
     "serve",
+    "health",  # a group (health rules): Typer lists groups after plain commands
     "runtime",
     "topics",
     "schemas",

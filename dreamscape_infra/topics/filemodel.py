@@ -58,6 +58,10 @@ class Expected(NamedTuple):
 
 
 _PARTITIONS = about(ge=1, le=100_000)
+_MAX_LAG_SECONDS = about(
+    "The oldest unconsumed message may be at most this old (e.g. 30s, 5m, 1h, or seconds as a "
+    "number): `health` is DEGRADED over it and `health rules` alerts on it."
+)
 _REPLICATION = about(ge=1, le=32)
 
 
@@ -120,6 +124,7 @@ class TopicModel:
             "_TRANSITIVE forms, NONE). Default: settings.schema_compatibility."
         ),
     )
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +153,7 @@ class GroupModel:
     service: str
     topics: list[str] = field(default_factory=list)
     description: str | None = None
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

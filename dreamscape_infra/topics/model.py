@@ -30,6 +30,7 @@ class TopicSpec:
     description: str | None = None
     event_type: str | None = None  # topics.yaml's `event_type`; None: the default rule
     schema: SchemaRef | None = None  # topics.yaml's `schema` (payload contract); None: any
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold for every group
 
     @property
     def compacted(self) -> bool:
@@ -52,6 +53,7 @@ class GroupSpec:
     name: str
     service: str
     topics: tuple[str, ...]
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold on all its topics
 
 
 PatternType = Literal["literal", "prefixed"]
