@@ -2,7 +2,7 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit lint format typecheck bench bench-deps ci clean
+.PHONY: install kafka-dist compose-bin strimzi-check prometheus prometheus-rules run test test-unit lint format typecheck bench bench-deps ci clean
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
@@ -16,10 +16,18 @@ compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
 	bash scripts/strimzi-check.sh --build-only
 
+prometheus:  ## Debian's prometheus (prometheus + promtool) for the rules and Prometheus tests (idempotent)
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then :; else \
+	  apt-get -o DPkg::Lock::Timeout=300 update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends prometheus; fi
+
+prometheus-rules:  ## regenerate docs/prometheus/dreamscape-infra.rules.yml from topics.yaml
+	$(PY) -m dreamscape_infra -f topics.yaml health rules > docs/prometheus/dreamscape-infra.rules.yml
+
 run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, real broker and real compose included
+test: install kafka-dist compose-bin strimzi-check prometheus  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
 
 test-unit:
@@ -42,7 +50,7 @@ bench-deps:  ## kcat, the baseline of bench/kcat.py (only the bench needs it)
 bench: install kafka-dist bench-deps
 	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
-ci: install kafka-dist compose-bin strimzi-check lint typecheck test
+ci: install kafka-dist compose-bin strimzi-check prometheus lint typecheck test
 
 clean:
 	rm -rf .state .tools build *.egg-info
