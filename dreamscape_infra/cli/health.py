@@ -2,7 +2,8 @@
 
 `health` reads the cluster once (one batched read, then the declared groups' lag), evaluates
 the checks of `dreamscape_infra.health.checks` and exits 0 UP, 8 DEGRADED, 4 DOWN. `serve`
-answers GET /health/kafka and GET /metrics from a read cached for a few seconds. Both read
+answers GET /health/kafka, GET /metrics and the read-only console (the page at / and its JSON
+under /api/, see dreamscape_infra/console) from a read cached for a few seconds. Both read
 through `AppState.client_host` (a child process for the real clients, see kafka/client_host.py).
 """
 
@@ -29,6 +30,7 @@ from dreamscape_infra.cli.state import (
 from dreamscape_infra.errors import ExitCode
 
 if TYPE_CHECKING:
+    from dreamscape_infra.console.messages import MessageQuery
     from dreamscape_infra.health.sources import AdminFactory, GroupsFactory
     from dreamscape_infra.topics.model import DesiredState
 
@@ -156,15 +158,20 @@ def serve(
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
-    """Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise) and GET /metrics
-    (Prometheus text, documented in docs/metrics.md). Cluster reads are cached, so concurrent
-    scrapes make at most one read per --cache-seconds. SIGTERM or Ctrl-C stops it (exit 0).
+    """Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise), GET /metrics
+    (Prometheus text, documented in docs/metrics.md) and a read-only web console at / with its
+    JSON under /api/ (docs/console.md). Cluster reads are cached, so concurrent scrapes and
+    pages make at most one read per --cache-seconds. On an address other than loopback the
+    console needs the token in DREAMSCAPE_UI_TOKEN; /health/kafka and /metrics stay open.
+    SIGTERM or Ctrl-C stops it (exit 0).
 
     Exit codes: 0 stopped by a signal, 2 invalid --host/--port, 3 invalid topics.yaml,
     4 the port is in use or cannot be bound.
 
     Example: dreamscape-infra serve --env prod --port 9308
     """
+    from dreamscape_infra.console.app import Access, ConsoleApp
+    from dreamscape_infra.console.views import ConsoleContext
     from dreamscape_infra.health.server import (
         CachedHealth,
         make_server,
@@ -191,15 +198,71 @@ def serve(
     cached = CachedHealth(
         lambda: read_or_down(calls), evaluate, cache_seconds, client_restarts=lambda: calls.restarts
     )
+    access = Access.for_host(host, state.env)
+    console = ConsoleApp(
+        cached,
+        ConsoleContext(desired, settings.bootstrap_servers, cache_seconds, state.topics_file),
+        access,
+        messages=partial(_read_messages, state, desired),
+        acls=partial(_read_acls, state),
+    )
     try:
-        with serving(make_server(host, port, cached)) as base:
+        with serving(make_server(host, port, cached, console)) as base, console.sampling():
             _announce(
                 state, state.output_format(output), base, settings.bootstrap_servers, cache_seconds
             )
+            state.err_console().print(access.describe(), markup=False, highlight=False)
             wait_for_stop_signal()
     finally:
         calls.close()
     state.err_console().print("stopped", markup=False)
+
+
+def _read_messages(
+    state: AppState, desired: DesiredState | None, topic: str, query: MessageQuery
+) -> dict[str, Any]:
+    """The console's message browser: one reader per request, by assignment (events tail's),
+    closed after it. It runs in serve's process: it asks no group coordinator, the requests
+    behind librdkafka's aborts (kafka/client_host.py)."""
+    from dreamscape_infra.console.messages import read_messages
+
+    settings = state.settings()
+    if state.event_reader_factory is not None:
+        reader = state.event_reader_factory(settings)
+    else:
+        from dreamscape_infra.kafka.events import ConfluentEventReader
+
+        reader = ConfluentEventReader(settings)
+    try:
+        return read_messages(reader, desired, topic, query)
+    finally:
+        reader.close()
+
+
+def _read_acls(state: AppState) -> dict[str, Any]:
+    """`acls plan -o json`, or why there is none (no topics.yaml, no authorizer, no access)."""
+    from dreamscape_infra.acls.desired import desired_acls
+    from dreamscape_infra.acls.plan import DEFAULT_SUPER_USERS, AclPlanOptions, compute_acl_plan
+    from dreamscape_infra.acls.render import plan_json
+    from dreamscape_infra.errors import InfraError
+
+    try:
+        if not Path(state.topics_file).exists():
+            raise FileNotFoundError(state.topics_file)
+        declared = desired_acls(state.desired(None))
+        admin = state.acl_admin(state.settings())
+        try:
+            actual = admin.list_acls()
+        finally:
+            admin.close()
+    except (InfraError, FileNotFoundError) as exc:
+        reason = exc.message if isinstance(exc, InfraError) else f"no {exc}"
+        return {"kind": "acl-plan", "version": 1, "available": False, "reason": reason}
+    doc = plan_json(
+        compute_acl_plan(declared, actual, AclPlanOptions(super_users=DEFAULT_SUPER_USERS))
+    )
+    doc["available"] = True
+    return doc
 
 
 def _announce(
@@ -211,6 +274,7 @@ def _announce(
         document = {
             "kind": "serve",
             "version": 1,
+            "console_url": base + "/",
             "health_url": base + "/health/kafka",
             "metrics_url": base + "/metrics",
             "bootstrap_servers": bootstrap,
@@ -218,7 +282,7 @@ def _announce(
         }
         typer.echo(json.dumps(document))
     state.err_console().print(
-        f"serving {base}/health/kafka and /metrics "
+        f"serving the console at {base}/, {base}/health/kafka and /metrics "
         f"(cluster {bootstrap}, cache {cache_seconds:g}s); Ctrl-C or SIGTERM stops",
         markup=False,
         highlight=False,
