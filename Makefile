@@ -2,7 +2,7 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit lint format typecheck bench ci clean
+.PHONY: install kafka-dist compose-bin strimzi-check browser run test test-unit lint format typecheck bench ci clean
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
@@ -16,10 +16,14 @@ compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
 	bash scripts/strimzi-check.sh --build-only
 
+browser:  ## Debian's chromium + chromium-driver for the console's browser tests (idempotent)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+		apt-get -o DPkg::Lock::Timeout=300 update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium chromium-driver; fi
+
 run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, real broker and real compose included
+test: install kafka-dist compose-bin strimzi-check browser  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
 
 test-unit:
@@ -39,7 +43,7 @@ typecheck:
 bench: install kafka-dist
 	$(PY) bench/run.py
 
-ci: install kafka-dist compose-bin strimzi-check lint typecheck test
+ci: install kafka-dist compose-bin strimzi-check browser lint typecheck test
 
 clean:
 	rm -rf .state .tools build *.egg-info

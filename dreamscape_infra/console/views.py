@@ -209,12 +209,20 @@ class Views:
                     for b in sorted(cluster.brokers, key=lambda b: b.id)
                 ],
             }
+        from dreamscape_infra.health.render import summarize
+
         plan = self.topics_plan()
+        components = self.sample.report.components
         return {
             "kind": "console-overview",
             "version": 1,
             "status": self.sample.report.status,
             "health": self.health(),
+            # `health`'s table in words, one line per component
+            "components": [
+                {"name": name, "status": c.status, "summary": summarize(name, c)}
+                for name, c in components.items()
+            ],
             "cluster": brokers,
             "error": read.error,
             "read_at": read.read_at,

@@ -25,7 +25,7 @@
     return node;
   }
 
-  function append(node, children) {
+  function append(node, ...children) {
     for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -145,8 +145,8 @@
       const pages = Math.max(1, Math.ceil(matching.length / PAGE_ROWS));
       state.page = Math.min(state.page, pages - 1);
       const shown = matching.slice(state.page * PAGE_ROWS, (state.page + 1) * PAGE_ROWS);
-      clear(holder).append(table(columns, shown.map(cellsOf), rowAttrs ? (i) => rowAttrs(shown[i]) : null));
-      clear(pager).append(
+      append(clear(holder), table(columns, shown.map(cellsOf), rowAttrs ? (i) => rowAttrs(shown[i]) : null));
+      append(clear(pager), 
         el("button", { type: "button", disabled: state.page === 0, onclick: () => { state.page -= 1; draw(); } }, "‹"),
         el("span", { class: "count" }, `${matching.length} of ${rows.length} · page ${state.page + 1}/${pages}`),
         el("button", { type: "button", disabled: state.page >= pages - 1, onclick: () => { state.page += 1; draw(); } }, "›"),
@@ -157,7 +157,7 @@
       state.page = 0;
       draw();
     });
-    clear(host).append(input, pager, holder);
+    append(clear(host), input, pager, holder);
     draw();
     const focused = document.activeElement;
     if (focused && focused.classList && focused.classList.contains("filter")) input.focus();
@@ -169,25 +169,24 @@
     const verdictBox = el("div", { id: "health" });
     const brokersBox = el("div", { id: "brokers" });
     const diagramBox = el("div", { id: "diagram" });
-    append(clear(main), section("Health", verdictBox), section("Brokers", brokersBox),
+    append(clear(main), el("div", { class: "cols" }, section("Health", verdictBox), section("Brokers", brokersBox)),
       section("Architecture (declared in topics.yaml, live from the cluster)", diagramBox));
     return async () => {
       const answer = await api("/api/overview");
       if (answer.status !== 200) {
-        clear(verdictBox).append(errorBox(answer));
+        append(clear(verdictBox), errorBox(answer));
         return;
       }
       const doc = answer.doc;
       intervalMs = Math.max(1000, (doc.interval_s || 5) * 1000);
-      const components = Object.entries(doc.health.components || {});
-      clear(verdictBox).append(
+      append(clear(verdictBox), 
         el("p", {}, "verdict ", badge(doc.status), " ", el("span", { class: "muted" }, doc.bootstrap_servers || "")),
         doc.error ? el("p", { class: "error" }, doc.error) : null,
-        table(["component", "status", "details"], components.map(([name, c]) => [name, badge(c.status), fmt(c.details)])),
+        table(["component", "status", "summary"], doc.components.map((c) => [c.name, badge(c.status), c.summary])),
         doc.in_sync === false ? el("p", {}, "topics drifted from topics.yaml", command(doc.fix_command)) : null,
       );
       const cluster = doc.cluster;
-      clear(brokersBox).append(
+      append(clear(brokersBox), 
         cluster
           ? table(["broker", "address", "role"], cluster.brokers.map((b) => [
             String(b.id), b.host + ":" + b.port, b.id === cluster.controller_id ? "controller" : "",
@@ -195,7 +194,7 @@
           : el("p", { class: "error" }, "no broker answered"),
         el("p", { class: "muted" }, `topics ${fmt(doc.counts.topics)} live / ${doc.counts.declared_topics} declared · groups ${fmt(doc.counts.groups)} · reads ${doc.reads_total}`),
       );
-      clear(diagramBox).append(diagram(doc.topology));
+      append(clear(diagramBox), diagram(doc.topology));
       document.body.setAttribute("data-ready", "overview");
     };
   }
@@ -279,7 +278,7 @@
     return async () => {
       const [listed, planned] = await Promise.all([api("/api/topics"), api("/api/plan")]);
       if (listed.status !== 200) {
-        clear(summary).append(errorBox(listed));
+        append(clear(summary), errorBox(listed));
         return;
       }
       const drift = new Map();
@@ -294,7 +293,7 @@
       const rows = listed.doc.topics.slice();
       listed.doc.missing.forEach((name) => rows.push({ name, kind: "managed", status: "missing", partitions: null, replication_factor: null }));
       rows.sort((a, b) => (a.name < b.name ? -1 : 1));
-      clear(summary).append(
+      append(clear(summary), 
         plan ? el("p", {}, plan.in_sync ? badge("in-sync") : badge("drift"), " ", fmt(plan.summary)) : null,
         plan && !plan.in_sync ? command(plan.fix_command) : null,
       );
@@ -311,12 +310,12 @@
     return async () => {
       const answer = await api("/api/topics/" + encodeURIComponent(name));
       if (answer.status !== 200) {
-        clear(box).append(errorBox(answer));
+        append(clear(box), errorBox(answer));
         return;
       }
       const doc = answer.doc;
       const drifted = new Set(doc.drifted_keys);
-      clear(box).append(
+      append(clear(box), 
         el("p", {}, doc.declared ? "declared in topics.yaml" : "not declared", doc.domain ? " · domain " + doc.domain : "", " · RF " + doc.replication_factor),
         doc.fix_command ? command(doc.fix_command) : null,
         doc.differences.length
@@ -349,11 +348,11 @@
     append(clear(main), el("h1", {}, "Messages of ", link(topicPath(name), name)), form, box);
     const answer = await api("/api/topics/" + encodeURIComponent(name) + "/messages" + window.location.search);
     if (answer.status !== 200) {
-      clear(box).append(errorBox(answer));
+      append(clear(box), errorBox(answer));
       return null;
     }
     const doc = answer.doc;
-    clear(box).append(el("p", { class: "muted" }, `${doc.shown} shown of ${doc.read} read (${doc.position})`));
+    append(clear(box), el("p", { class: "muted" }, `${doc.shown} shown of ${doc.read} read (${doc.position})`));
     doc.messages.forEach((m) => box.append(messageCard(m)));
     document.body.setAttribute("data-ready", "messages");
     return null; // messages are read when asked, not every interval
@@ -379,7 +378,7 @@
     return async () => {
       const answer = await api("/api/groups");
       if (answer.status !== 200) {
-        clear(list).append(errorBox(answer));
+        append(clear(list), errorBox(answer));
         return;
       }
       pagedTable(list, ["group", "state", "members", "declared", "status", "total lag", "max partition lag"], answer.doc.groups,
@@ -400,18 +399,18 @@
         api("/api/groups/" + encodeURIComponent(name) + "/history"),
       ]);
       if (lagAnswer.status !== 200) {
-        clear(head).append(errorBox(lagAnswer));
+        append(clear(head), errorBox(lagAnswer));
         return;
       }
       const group = lagAnswer.doc.groups[0];
-      clear(head).append(el("p", {}, badge(group.status), ` ${group.state} · ${group.members} members · total lag ${group.total_lag}`));
+      append(clear(head), el("p", {}, badge(group.status), ` ${group.state} · ${group.members} members · total lag ${group.total_lag}`));
       if (historyAnswer.status === 200) {
         const h = historyAnswer.doc;
-        clear(chartBox).append(chart(h.points),
+        append(clear(chartBox), chart(h.points),
           el("p", { class: "muted" }, `${h.points.length} of ${h.capacity} points, one per read (${h.interval_s}s)` +
             (h.clear_estimate_s !== null ? ` · clears in about ${Math.round(h.clear_estimate_s)} s at the current rate` : "")));
       }
-      clear(box).append(
+      append(clear(box), 
         section("Per topic", table(["topic", "lag"], Object.entries(group.topics).map(([t, lag]) => [link(topicPath(t), t), String(lag)]))),
         section("Per partition", table(["topic", "partition", "committed", "log end", "lag", "member"],
           group.partitions.map((p) => [p.topic, String(p.partition), fmt(p.committed), String(p.log_end), String(p.lag), p.member ? p.member.client_id + " " + p.member.host : "-"]))),
@@ -451,10 +450,10 @@
       const answer = await api("/api/acls");
       const doc = answer.doc || {};
       if (answer.status !== 200 || doc.available === false) {
-        clear(box).append(el("p", { class: "muted" }, doc.reason || doc.error || "not available"));
+        append(clear(box), el("p", { class: "muted" }, doc.reason || doc.error || "not available"));
         return;
       }
-      clear(box).append(el("p", {}, doc.in_sync ? badge("in-sync") : badge("drift"), " ", fmt(doc.summary)),
+      append(clear(box), el("p", {}, doc.in_sync ? badge("in-sync") : badge("drift"), " ", fmt(doc.summary)),
         generic(doc.actions));
     };
   }
@@ -466,10 +465,10 @@
       const answer = await api("/api/schemas");
       const doc = answer.doc || {};
       if (doc.configured === false) {
-        clear(box).append(el("p", { class: "muted" }, doc.reason));
+        append(clear(box), el("p", { class: "muted" }, doc.reason));
         return;
       }
-      clear(box).append(el("pre", {}, JSON.stringify(doc, null, 2)));
+      append(clear(box), el("pre", {}, JSON.stringify(doc, null, 2)));
     };
   }
 
@@ -492,7 +491,7 @@
     if (root === "groups") return ["groups", (m) => groups(m)];
     if (root === "acls") return ["acls", (m) => acls(m)];
     if (root === "schemas") return ["schemas", (m) => schemas(m)];
-    return [null, async (m) => { clear(m).append(el("p", { class: "error", "data-status": 404 }, "no such page")); return null; }];
+    return [null, async (m) => { append(clear(m), el("p", { class: "error", "data-status": 404 }, "no such page")); return null; }];
   }
 
   async function show() {
