@@ -7,8 +7,8 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
 
-kafka-dist:  ## Kafka 3.9 + 4.x jars into ~/.cache/dreamscape-infra (idempotent): the CLI's own fetch
-	$(PY) -m dreamscape_infra runtime fetch --kafka all
+kafka-dist:  ## Kafka 3.9 + 4.x jars and Apicurio Registry into ~/.cache/dreamscape-infra (idempotent): the CLI's own fetch
+	$(PY) -m dreamscape_infra runtime fetch --kafka all --schema-registry
 
 compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 	bash scripts/install-compose.sh
@@ -41,7 +41,7 @@ typecheck:
 	mypy
 
 bench: install kafka-dist
-	$(PY) bench/run.py
+	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
 ci: install kafka-dist compose-bin strimzi-check browser lint typecheck test
 

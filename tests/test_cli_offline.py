@@ -18,7 +18,8 @@ from typer.testing import CliRunner, Result
 from dreamscape_infra import __version__
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
-from tests.test_desired import BAD_FILES, HEAD, SMALL, TWO_TOPICS, BadFile, write_topics
+from tests.test_desired import BAD_FILES, HEAD, SMALL, TWO_TOPICS, BadFile
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 

@@ -24,7 +24,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
-from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.console.app import Access, ConsoleApp
 from dreamscape_infra.console.history import LagHistory, LagPoint, clear_estimate_s
 from dreamscape_infra.console.messages import MessageQuery, parse_query, read_messages
@@ -33,12 +32,11 @@ from dreamscape_infra.errors import UsageError
 from dreamscape_infra.groups.client import GroupMember, OffsetRange
 from dreamscape_infra.health.server import CachedHealth, make_server, serving
 from dreamscape_infra.health.sources import ClusterReader, judge, serve_read
-from dreamscape_infra.kafka.client_host import InProcess
 from dreamscape_infra.settings import ConnectionSettings
 from dreamscape_infra.topics.desired import load_desired
+from tests.addresses import closed_port, refused_host
 from tests.events_support import FakeReader, encoded, event
-from tests.fake_admin import FakeAdmin, FakeTopic
-from tests.groups_support import FakeGroup, FakeGroups
+from tests.fake_cluster import FakeCluster, FakeGroup, FakeTopic
 from tests.health_support import write_prod_topics
 from tests.kafka_support import free_ports
 
@@ -51,14 +49,14 @@ CREATED = "dreamscape.user.created"
 
 @dataclass
 class Fakes:
-    admin: FakeAdmin
-    groups: FakeGroups
+    cluster: FakeCluster  # KafkaAdmin and GroupsClient in one
     reader: FakeReader
     topics_file: Path
 
 
 def fakes(tmp_path: Path) -> Fakes:
-    admin = FakeAdmin(
+    member = GroupMember("c-1", "svc", "/10.0.0.1", ((CREATED, 0),))
+    cluster = FakeCluster(
         topics={
             CREATED: FakeTopic(3, 3, {"min.insync.replicas": "2"}),
             # drift behind the tool's back: min.insync.replicas changed on the cluster
@@ -66,10 +64,6 @@ def fakes(tmp_path: Path) -> Fakes:
             "dreamscape.user.stray": FakeTopic(1, 3),
         },
         brokers=3,
-    )
-    member = GroupMember("c-1", "svc", "/10.0.0.1", ((CREATED, 0),))
-    groups = FakeGroups(
-        topics={CREATED: 3},
         ranges={(CREATED, p): OffsetRange(0, 10) for p in range(3)},
         groups={GROUP: FakeGroup("Stable", [member], {(CREATED, p): 4 for p in range(3)})},
     )
@@ -79,17 +73,17 @@ def fakes(tmp_path: Path) -> Fakes:
         CREATED, 1, b"<img src=x onerror=alert(1)>", key=b"k", timestamp_ms=1_705_314_700_000
     )
     reader.partition_counts[CREATED] = 3
-    return Fakes(admin, groups, reader, write_prod_topics(tmp_path))
+    return Fakes(cluster, reader, write_prod_topics(tmp_path))
 
 
 def console_over(f: Fakes, interval_s: float = 60.0, host: str = "127.0.0.1") -> ConsoleApp:
     desired = load_desired(str(f.topics_file), "prod")
-    reader = ClusterReader(f.admin, desired, config_ttl_s=0.0)
+    reader = ClusterReader(f.cluster, desired, config_ttl_s=0.0)
     settings = ConnectionSettings(brokers=("fake:9092",))
     evaluate = lambda o, lg: judge(  # noqa: E731
         o, lg, env={}, settings=settings, desired=desired, max_lag=None, expect_brokers=None
     )
-    cached = CachedHealth(lambda: serve_read(reader, f.groups, desired), evaluate, interval_s)
+    cached = CachedHealth(lambda: serve_read(reader, f.cluster, desired), evaluate, interval_s)
 
     def messages(topic: str, query: MessageQuery) -> dict[str, Any]:
         return read_messages(f.reader, desired, topic, query)
@@ -127,13 +121,7 @@ def api(base: str, path: str) -> tuple[int, Any]:
 
 
 def cli_json(f: Fakes, *args: str) -> Any:
-    state = AppState(
-        admin_factory=lambda s: f.admin,
-        groups_factory=lambda s: f.groups,
-        client_host=InProcess(),
-        environ={},
-        interactive=False,
-    )
+    state = f.cluster.app_state(interactive=False)
     result = runner.invoke(app, ["-f", str(f.topics_file), *args, "-o", "json"], obj=state)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     return json.loads(result.stdout)
@@ -362,7 +350,7 @@ def test_history_of_a_group_grows_one_point_per_read(tmp_path: Path) -> None:
     f = fakes(tmp_path)
     console = console_over(f, interval_s=0.0)
     for committed in (4, 6, 8):
-        f.groups.groups[GROUP].committed = {(CREATED, p): committed for p in range(3)}
+        f.cluster.groups[GROUP].committed = {(CREATED, p): committed for p in range(3)}
         console.views()
     doc = json.loads(console.answer("GET", f"/api/groups/{GROUP}/history", {}).body)
     lags = [p["lag"] for p in doc["points"]]
@@ -396,11 +384,17 @@ def test_off_loopback_the_console_needs_the_token_in_constant_time(tmp_path: Pat
 
 
 def test_serve_on_every_address_keeps_health_and_metrics_open_and_says_so() -> None:
-    (port, dead) = free_ports(2)
+    (port,) = free_ports(1)
+    broker_port = closed_port()
+    with refused_host(broker_port) as dead:
+        _serve_on_every_address(port, f"{dead}:{broker_port}")
+
+
+def _serve_on_every_address(port: int, dead_broker: str) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
-        "KAFKA_BROKERS": f"127.0.0.1:{dead}",
+        "KAFKA_BROKERS": dead_broker,
         "KAFKA_SASL_USERNAME": "svc",
         "KAFKA_SASL_PASSWORD": "hunter2-secret",
         "DREAMSCAPE_UI_TOKEN": "tok-123",

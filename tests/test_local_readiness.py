@@ -10,7 +10,7 @@ session); the deadline gives up with what it was waiting for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from dreamscape_infra.kafka.cluster import BrokerInfo, ClusterInfo
 from dreamscape_infra.runtime.base import UpOptions
 from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
 from dreamscape_infra.settings import ConnectionSettings
+from tests.fake_processes import FakeProcesses, started_line
 
 # One answer per poll: a ClusterInfo, or None for "nothing answers yet".
 Answer = ClusterInfo | None
@@ -30,10 +31,6 @@ def registered(count: int, controller: int | None = 1) -> ClusterInfo:
     """Brokers 1..count registered (the layout's ids)."""
     brokers = tuple(BrokerInfo(i, "127.0.0.1", 12091 + i) for i in range(1, count + 1))
     return ClusterInfo("c", controller, brokers)
-
-
-def started_line(node_id: int) -> str:
-    return f"[2026-01-01] INFO [KafkaServer id={node_id}] started (kafka.server.KafkaServer)"
 
 
 @dataclass
@@ -58,64 +55,6 @@ class ScriptedProbe:
 
 
 @dataclass
-class FakeJvms:
-    """Processes whose spawned JVMs live until `kill` is called. A broker logs Kafka's start
-    line as it spawns, unless `quiet` (then `say_started` writes it later)."""
-
-    argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    spawned: list[str] = field(default_factory=list)  # config file of each spawn, in order
-    ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
-    next_pid: int = 700
-    quiet: bool = False
-
-    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
-        self.next_pid += 1
-        self.argv[self.next_pid] = tuple(argv)
-        self.spawned.append(argv[-1])
-        with log_file.open("a") as log:
-            log.write("starting\n")
-        if argv[-1].endswith("server.properties") and not self.quiet:
-            self.say_started(log_file)
-        return self.next_pid
-
-    def say_started(self, log_file: Path) -> None:
-        node_id = {"kafka": 1, "kafka-2": 2, "kafka-3": 3}[log_file.stem]
-        with log_file.open("a") as log:
-            log.write(started_line(node_id) + "\n")
-
-    def run(
-        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
-    ) -> int:
-        return 0
-
-    def command_line(self, pid: int) -> tuple[str, ...] | None:
-        return self.argv.get(pid)
-
-    def exit_status(self, pid: int) -> int | None:
-        return self.ended.get(pid)
-
-    def terminate(self, pid: int, *, kill: bool = False) -> None:
-        self.argv.pop(pid, None)
-
-    def port_free(self, host: str, port: int) -> bool:
-        return True
-
-    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
-        return True
-
-    def kill(
-        self, state_dir: Path, service: str, log_line: str = "", status: int | None = None
-    ) -> None:
-        pid = int((state_dir / service / f"{service}.pid").read_text())
-        self.argv.pop(pid)
-        if status is not None:
-            self.ended[pid] = status
-        if log_line:
-            with (state_dir / service / f"{service}.log").open("a") as log:
-                log.write(log_line + "\n")
-
-
-@dataclass
 class FakeClock:
     now: float = 1000.0
     sleeps: list[float] = field(default_factory=list)
@@ -131,7 +70,7 @@ class FakeClock:
 @dataclass
 class Stack:
     runtime: LocalRuntime
-    jvms: FakeJvms
+    jvms: FakeProcesses
     clock: FakeClock
     probe: ScriptedProbe
     opened: list[ConnectionSettings]
@@ -157,7 +96,7 @@ def make_stack(tmp_path: Path) -> Callable[[ScriptedProbe], Stack]:
     env = {"KAFKA_HOME": str(home), "JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}
 
     def make(probe: ScriptedProbe) -> Stack:
-        jvms, clock = FakeJvms(), FakeClock()
+        jvms, clock = FakeProcesses(quiet=False), FakeClock()
         opened: list[ConnectionSettings] = []
 
         def open_probe(settings: ConnectionSettings) -> ScriptedProbe:
@@ -268,7 +207,7 @@ def test_a_broker_refused_for_a_stale_session_is_restarted(
     stack = make_stack(ScriptedProbe([None, None, None, registered(3)], on_poll=refuse_once))
     stack.up()
     config = str(stack.state_dir / "kafka-3" / "server.properties")
-    assert stack.jvms.spawned.count(config) == 2, "kafka-3 was started again"
+    assert stack.jvms.configs.count(config) == 2, "kafka-3 was started again"
     assert ("kafka-3", "waiting for ZooKeeper to expire the old broker session") in stack.progress
     assert 1.0 in stack.clock.sleeps  # start_retry_s before the new JVM
     assert stack.probe.polls == 4
@@ -292,7 +231,7 @@ def test_a_restarted_broker_is_not_ready_on_its_old_registration(
     stack.probe.polls, stack.probe.on_poll = 0, start_at_poll_4
     stack.progress.clear()
     stack.up()
-    assert stack.jvms.spawned[-1] == str(stack.state_dir / "kafka-2" / "server.properties")
+    assert stack.jvms.configs[-1] == str(stack.state_dir / "kafka-2" / "server.properties")
     assert stack.probe.polls == 4, "it waited for the restarted broker's own start"
     assert ("kafka", "3/3 brokers registered; kafka-2 still starting") in stack.progress
 

@@ -28,6 +28,7 @@ from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.kafka.cluster import ConfigOp, NewTopicRequest
 from dreamscape_infra.topics.desired import load_desired
 from dreamscape_infra.topics.reconcile import sync_desired
+from tests.topics_files import write_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -70,9 +71,7 @@ def topics_file(
         if "config" in t:
             lines.append("    config:")
             lines.extend(f"      {k}: {json.dumps(v)}" for k, v in t["config"].items())
-    path = tmp_path / "topics.yaml"
-    path.write_text("\n".join(lines) + "\n" + extra)
-    return path, prefix
+    return write_topics(tmp_path, "\n".join(lines) + "\n" + extra), prefix
 
 
 def cli(cluster: Any, path: Path, *args: str) -> tuple[int, str, str]:
@@ -317,8 +316,7 @@ def test_shipped_topics_yaml_acceptance(kafka_kraft: Any, tmp_path: Path) -> Non
     shipped = (ROOT / "topics.yaml").read_text()
     # editors find the schema through the first line
     assert shipped.splitlines()[0] == "# yaml-language-server: $schema=./docs/topics.schema.json"
-    path = tmp_path / "topics.yaml"
-    path.write_text(shipped)
+    path = write_topics(tmp_path, shipped)
     code, out, _ = cli(kafka_kraft, path, "topics", "sync", "-o", "json")
     assert code == 0, out
     doc = json.loads(out)

@@ -3,117 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
-from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
-    DownResult,
-    ProgressCallback,
-    RuntimeName,
-    ServiceStatus,
-    StackStatus,
     UpOptions,
-    UpResult,
 )
-from dreamscape_infra.settings import ConnectionSettings
-from tests.fake_admin import FakeAdmin
+from tests.fake_cluster import FakeCluster
+from tests.fake_runtime import FakeRuntime, Harness
 
-ROOT = Path(__file__).resolve().parent.parent
-TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
 runner = CliRunner()
-
-
-@dataclass
-class FakeRuntime:
-    """A StackRuntime that records calls and returns canned values."""
-
-    name: RuntimeName = "local"
-    already_running: bool = False
-    fail_up: EnvironmentFailure | None = None
-    log_lines: tuple[str, ...] = ("line 1", "line 2")
-    environment: str | None = None  # what the stack records (the local runtime's cluster.json)
-    calls: list[tuple[object, ...]] = field(default_factory=list)
-
-    def _status(self) -> StackStatus:
-        return StackStatus(
-            runtime=self.name,
-            services=(
-                ServiceStatus(
-                    "zookeeper", "running", "healthy", ("127.0.0.1:2181",), 11, role="coordinator"
-                ),
-                ServiceStatus(
-                    "kafka", "running", "healthy", ("127.0.0.1:9092",), 12, role="broker"
-                ),
-            ),
-            bootstrap_servers="127.0.0.1:9092",
-            environment=self.environment,
-        )
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        self.calls.append(("up", options))
-        progress("kafka", "waiting for Kafka at 127.0.0.1:9092")
-        if self.fail_up is not None:
-            raise self.fail_up
-        return UpResult(self._status(), already_running=self.already_running, notes=("a note",))
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        self.calls.append(("down", remove_data))
-        progress("kafka", "stopping")
-        return DownResult(stopped=("kafka", "zookeeper"), removed_data=remove_data)
-
-    def status(self) -> StackStatus:
-        self.calls.append(("status",))
-        return self._status()
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        self.calls.append(("logs", service, follow, tail))
-        yield from self.log_lines
-
-
-@dataclass
-class Harness:
-    runtime: FakeRuntime
-    admin: FakeAdmin
-    chosen: list[str] = field(default_factory=list)
-    admin_settings: list[ConnectionSettings] = field(default_factory=list)
-
-    def invoke(
-        self,
-        *args: str,
-        environ: dict[str, str] | None = None,
-        interactive: bool = False,
-        stdin: str | None = None,
-    ) -> tuple[int, str, str]:
-        def runtime_factory(name: str) -> FakeRuntime:
-            self.chosen.append(name)
-            self.runtime.name = "docker" if name == "docker" else "local"
-            return self.runtime
-
-        def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
-            self.admin_settings.append(settings)
-            return self.admin
-
-        state = AppState(
-            environ=environ or {},
-            runtime_factory=runtime_factory,
-            admin_factory=admin_factory,
-            interactive=interactive,
-        )
-        result = runner.invoke(app, ["--topics-file", TOPICS, *args], obj=state, input=stdin)
-        assert "Traceback" not in result.stdout + result.stderr
-        return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
 def harness() -> Harness:
-    return Harness(FakeRuntime(), FakeAdmin())
+    return Harness(FakeRuntime(), FakeCluster())
 
 
 def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
@@ -134,7 +41,7 @@ def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
 
 def test_up_syncs_the_environment_the_local_stack_records() -> None:
     """Started with DREAMSCAPE_ENV=prod, restarted with a plain `up`: prod again."""
-    harness = Harness(FakeRuntime(environment="prod"), FakeAdmin(brokers=3))
+    harness = Harness(FakeRuntime(environment="prod"), FakeCluster(brokers=3))
     code, out, err = harness.invoke("up", "-r", "local", "-o", "json")
     assert code == 0, err
     doc = json.loads(out)
@@ -145,7 +52,7 @@ def test_up_syncs_the_environment_the_local_stack_records() -> None:
 
 
 def test_another_env_on_a_running_stack_is_said_not_synced() -> None:
-    harness = Harness(FakeRuntime(environment="prod"), FakeAdmin(brokers=3))
+    harness = Harness(FakeRuntime(environment="prod"), FakeCluster(brokers=3))
     harness.invoke("up", "-r", "local")  # the stack, synced with prod
     code, out, err = harness.invoke("up", "-r", "local", "--env", "dev", "-o", "json")
     assert code == 0, err
@@ -163,7 +70,7 @@ def test_another_env_on_a_running_stack_is_said_not_synced() -> None:
 
 
 def test_docker_syncs_the_environment_asked_for() -> None:
-    harness = Harness(FakeRuntime(), FakeAdmin(brokers=3))
+    harness = Harness(FakeRuntime(), FakeCluster(brokers=3))
     code, out, err = harness.invoke(
         "up", "-r", "docker", "-o", "json", environ={"DREAMSCAPE_ENV": "prod"}
     )

@@ -1,4 +1,5 @@
-"""`runtime fetch`: the Kafka jars of the local runtime, ahead of time (CI caches, offline use).
+"""`runtime fetch`: the Kafka jars (and, asked, the Schema Registry) of the local runtime, ahead
+of time (CI caches, offline use).
 
 `up --runtime local` fetches on first use through the same `runtime.fetch` code, and
 `make kafka-dist` is this command with `--kafka all`: one path, not two.
@@ -16,10 +17,12 @@ from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, ge
 from dreamscape_infra.runtime.base import ProgressCallback
 
 if TYPE_CHECKING:
+    from dreamscape_infra.runtime.apicurio import ApicurioFetch
     from dreamscape_infra.runtime.fetch import FetchResult, KafkaPom
 
 app = typer.Typer(
-    help="The local runtime's Kafka jars.\n\nExample: dreamscape-infra runtime fetch --kafka 3.9",
+    help="The local runtime's Kafka jars and Schema Registry.\n\n"
+    "Example: dreamscape-infra runtime fetch --kafka 3.9",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -59,6 +62,12 @@ def fetch(
         metavar="3.9|4.x|all",
         help="Which Kafka: 3.9 (ZooKeeper mode, the default of `up`), 4.x (`up --kraft`), all.",
     ),
+    schema_registry: bool = typer.Option(
+        False,
+        "--schema-registry",
+        help="Also fetch Apicurio Registry, the Schema Registry of `up --profile schema` "
+        "(~110 MB, into the same cache).",
+    ),
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Fetch the Kafka jars of the local runtime into the cache, with Maven (idempotent).
@@ -69,7 +78,7 @@ def fetch(
     KAFKA_HOME nothing is fetched; with DREAMSCAPE_OFFLINE=1 this only checks the jars are
     there. Needs Java 17+ and Maven (exit 4 naming what is missing).
 
-    Example: dreamscape-infra runtime fetch --kafka 3.9
+    Example: dreamscape-infra runtime fetch --kafka all --schema-registry
     """
     from dreamscape_infra.runtime.dist import cache_root
     from dreamscape_infra.runtime.fetch import fetch_document, offline, select_poms
@@ -83,11 +92,28 @@ def fetch(
     # with KAFKA_HOME the runtime uses it for every line: fetching would be pointless
     from_home = bool(env.get("KAFKA_HOME"))
     results = (_kafka_home(poms[0], env),) if from_home else _fetch(state, poms)
+    registry = _fetch_registry(state) if schema_registry else None
     if state.output_format(output) is OutputFormat.json:
         cache = cache_root(env) / "kafka"
-        state.print_json(fetch_document(results, cache, offline(env), from_home=from_home))
+        document = fetch_document(results, cache, offline(env), from_home=from_home)
+        if registry is not None:
+            document["schema_registry"] = {
+                "name": "apicurio-registry",
+                "version": registry.version,
+                "app": str(registry.app),
+                "fetched": registry.fetched,
+                "seconds": round(registry.seconds, 1),
+            }
+        state.print_json(document)
         return
     out = state.out_console()
+    if registry is not None:
+        how = f"fetched in {registry.seconds:.0f}s" if registry.fetched else "already there"
+        out.print(
+            f"apicurio-registry {registry.version}: {registry.app} ({how})",
+            markup=False,
+            highlight=False,
+        )
     for r in results:
         if from_home:
             line = f"KAFKA_HOME is set: the local runtime uses Kafka {r.version} from {r.libs}; "
@@ -117,6 +143,13 @@ def _fetch(state: AppState, poms: Sequence[KafkaPom]) -> tuple[FetchResult, ...]
         if factory is None:
             return fetch_all(poms, state.env, progress=step, detail=detail)
         return fetch_all(poms, state.env, progress=step, detail=detail, maven_factory=factory)
+
+
+def _fetch_registry(state: AppState) -> ApicurioFetch:
+    from dreamscape_infra.runtime.apicurio import fetch_apicurio
+
+    with _fetch_display(state) as (step, _detail):
+        return fetch_apicurio(state.env, progress=step)
 
 
 def register(root: typer.Typer) -> None:

@@ -25,6 +25,7 @@ from dreamscape_infra.cli.state import (
 )
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
+    SCHEMA_REGISTRY_LABEL,
     ProgressCallback,
     SecuredRuntime,
     StackRuntime,
@@ -190,7 +191,8 @@ PROFILE_OPTION: Any = typer.Option(
     "--profile",
     "-p",
     metavar="PROFILE",
-    help="Docker extras: ui (Kafka UI), schema (Schema Registry).",
+    help="Extras: ui (Kafka UI), schema (Schema Registry; local: Apicurio Registry on "
+    "127.0.0.1:${DREAMSCAPE_SCHEMA_REGISTRY_PORT:-8081}).",
 )
 NO_WAIT_OPTION: Any = typer.Option(False, "--no-wait", help="Return once started, not ready.")
 TIMEOUT_OPTION: Any = typer.Option(
@@ -228,7 +230,8 @@ SECURITY_OPTION: Any = typer.Option(
 PRINT_ENV_OPTION: Any = typer.Option(
     False,
     "--print-env",
-    help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME) on stdout, for a "
+    help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME, SCHEMA_REGISTRY_URL "
+    "with --profile schema) on stdout, for a "
     'CI env file: `dreamscape-infra up --print-env >> "$GITHUB_ENV"`.',
 )
 ENV_FILE_OPTION: Any = typer.Option(
@@ -413,6 +416,10 @@ def ci_env_lines(runtime: str, status: StackStatus, state_dir: Path | None) -> l
         lines += [
             f"{k}={v}" for k, v in status.client_environment.variables if k != "KAFKA_BROKERS"
         ]
+    # the Confluent-compatible base URL, as Confluent's clients name it (never credentials)
+    lines += [
+        f"SCHEMA_REGISTRY_URL={url}" for label, url in status.urls if label == SCHEMA_REGISTRY_LABEL
+    ]
     if runtime == "local" and state_dir is not None:
         lines.append(f"DREAMSCAPE_STATE_DIR={state_dir.absolute()}")
     return lines

@@ -26,6 +26,10 @@ Health = Literal["healthy", "unhealthy", "starting", "none", "unknown"]
 #   one-shot     topic-init: runs to completion during `up`, never expected to keep running
 ServiceRole = Literal["broker", "coordinator", "extra", "one-shot"]
 
+# The label of the Schema Registry's URL in StackStatus.urls, for both runtimes: its
+# Confluent-compatible base URL (`up --print-env` prints it as SCHEMA_REGISTRY_URL)
+SCHEMA_REGISTRY_LABEL = "Schema Registry"
+
 # Called with (service, message) while a runtime waits; the CLI turns it into a spinner line.
 ProgressCallback = Callable[[str, str], None]
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
+    SCHEMA_REGISTRY_LABEL,
     DownResult,
     Health,
     ProgressCallback,
@@ -64,7 +65,7 @@ _ROLES: dict[str, ServiceRole] = {
     "kafka": "broker",
     INIT_SERVICE: "one-shot",
 }
-_URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": ("Schema Registry", 8081)}
+_URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": (SCHEMA_REGISTRY_LABEL, 8081)}
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
 EXTERNAL_PORT = 9092
