@@ -32,6 +32,7 @@ from dreamscape_infra.errors import ExitCode
 if TYPE_CHECKING:
     from dreamscape_infra.console.messages import MessageQuery
     from dreamscape_infra.health.sources import AdminFactory, GroupsFactory
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.model import DesiredState
 
 MAX_LAG_OPTION: Any = typer.Option(
@@ -153,6 +154,13 @@ def serve(
         help="Read the declared topics' configs again after this long (partitions and ISR are "
         "read on every cluster read).",
     ),
+    local_state: Path | None = typer.Option(
+        None,
+        "--local-state",
+        metavar="DIR",
+        help="Read the local runtime's stack in this state folder, as its admin, instead of "
+        "the KAFKA_* settings (what `up --runtime local --profile ui` starts serve with).",
+    ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
@@ -184,7 +192,7 @@ def serve(
     _check_host(host)
     desired = _desired(state, env)
     # a server's clients live for hours: librdkafka's default reconnect pacing for them
-    settings = replace(state.settings(), short_lived=False)
+    settings = replace(_serve_settings(state, local_state), short_lived=False)
     job = partial(serve_reading, settings, desired, config_seconds, *_factories(state))
     calls = state.client_host.run(job)
     evaluate = partial(
@@ -203,8 +211,8 @@ def serve(
         cached,
         ConsoleContext(desired, settings.bootstrap_servers, cache_seconds, state.topics_file),
         access,
-        messages=partial(_read_messages, state, desired),
-        acls=partial(_read_acls, state),
+        messages=partial(_read_messages, state, settings, desired),
+        acls=partial(_read_acls, state, settings),
     )
     try:
         with serving(make_server(host, port, cached, console)) as base, console.sampling():
@@ -218,15 +226,34 @@ def serve(
     state.err_console().print("stopped", markup=False)
 
 
+def _serve_settings(state: AppState, local_state: Path | None) -> ConnectionSettings:
+    """KAFKA_* (the default), or the admin settings of the local stack in `local_state`."""
+    if local_state is None:
+        return state.settings()
+    from dreamscape_infra.errors import EnvironmentFailure
+    from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+    runtime = LocalRuntime(LocalConfig.from_env(state.env, local_state), env=state.env)
+    if runtime.read_layout() is None:
+        raise EnvironmentFailure(
+            f"--local-state: no local stack was started in {local_state}",
+            hint="`dreamscape-infra up --runtime local` starts one",
+        )
+    return runtime.admin_settings()
+
+
 def _read_messages(
-    state: AppState, desired: DesiredState | None, topic: str, query: MessageQuery
+    state: AppState,
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    topic: str,
+    query: MessageQuery,
 ) -> dict[str, Any]:
     """The console's message browser: one reader per request, by assignment (events tail's),
     closed after it. It runs in serve's process: it asks no group coordinator, the requests
     behind librdkafka's aborts (kafka/client_host.py)."""
     from dreamscape_infra.console.messages import read_messages
 
-    settings = state.settings()
     if state.event_reader_factory is not None:
         reader = state.event_reader_factory(settings)
     else:
@@ -239,7 +266,7 @@ def _read_messages(
         reader.close()
 
 
-def _read_acls(state: AppState) -> dict[str, Any]:
+def _read_acls(state: AppState, settings: ConnectionSettings) -> dict[str, Any]:
     """`acls plan -o json`, or why there is none (no topics.yaml, no authorizer, no access)."""
     from dreamscape_infra.acls.desired import desired_acls
     from dreamscape_infra.acls.plan import DEFAULT_SUPER_USERS, AclPlanOptions, compute_acl_plan
@@ -250,7 +277,7 @@ def _read_acls(state: AppState) -> dict[str, Any]:
         if not Path(state.topics_file).exists():
             raise FileNotFoundError(state.topics_file)
         declared = desired_acls(state.desired(None))
-        admin = state.acl_admin(state.settings())
+        admin = state.acl_admin(settings)
         try:
             actual = admin.list_acls()
         finally:
