@@ -399,6 +399,65 @@ def test_unknown_names_are_404_with_a_message(site: Site, browser: Any) -> None:
     assert "consumer group 'nobody-group' does not exist" in error[0].text
 
 
+# ---- 20 API clients: one read per interval, flat memory ----------------------------------------
+
+
+def _reads(site: Site) -> float:
+    body = _get(site.base + "/metrics")[1].decode()
+    line = next(x for x in body.splitlines() if x.startswith("dreamscape_cluster_reads_total"))
+    return float(line.split()[1])
+
+
+def _rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
+
+
+def test_twenty_api_clients_for_ten_seconds_read_once_per_interval_with_flat_memory(
+    site: Site,
+) -> None:
+    import threading
+
+    paths = ["/api/overview", "/api/topics", "/api/groups", f"/api/groups/{GROUP}", "/"]
+    for path in paths:  # warm: every document built once
+        _get(site.base + path)
+    rss_before = _rss_kib(site.process.pid)
+    reads_before = _reads(site)
+    stop = threading.Event()
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def client(i: int) -> None:
+        n = i
+        while not stop.is_set():
+            try:
+                codes.append(_get(site.base + paths[n % len(paths)])[0])
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+                return
+            n += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    time.sleep(10)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    elapsed = time.monotonic() - started
+    reads = _reads(site) - reads_before
+    rss_after = _rss_kib(site.process.pid)
+    print(  # the figures, for the report
+        f"{len(codes)} answers in {elapsed:.1f}s, {reads:g} cluster reads, "
+        f"RSS {rss_before} -> {rss_after} KiB"
+    )
+    assert not errors
+    assert set(codes) == {200}
+    assert reads <= elapsed / INTERVAL_S + 2  # the sampler and the requests share each read
+    assert rss_after - rss_before < 20 * 1024
+
+
 # ---- the broker goes down, then comes back ----------------------------------------------------
 
 
