@@ -566,11 +566,17 @@ def test_controller_killed_during_a_500_topic_sync_then_a_second_sync_converges(
         return code == 0, (second, json.loads(out)["summary"])
 
     wait_for("the plan to be empty after the second sync", in_sync, 60)
-    admin = stack.admin()
-    try:
-        snapshot = admin.snapshot([])
-    finally:
-        admin.close()
-    load = {n: t for n, t in snapshot.topics.items() if n.startswith("dreamscape.load.")}
+
+    def every_topic_listed() -> tuple[bool, Any]:
+        # the same asynchrony for this admin, which may ask another broker than the plan did
+        admin = stack.admin()
+        try:
+            snapshot = admin.snapshot([])
+        finally:
+            admin.close()
+        load = {n: t for n, t in snapshot.topics.items() if n.startswith("dreamscape.load.")}
+        return set(load) == names, load
+
+    load = wait_for("every topic in the metadata of the broker asked", every_topic_listed, 60)
     assert set(load) == names  # none lost, none extra
     assert {(t.partition_count, t.replication_factor) for t in load.values()} == {(1, 3)}

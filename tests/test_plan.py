@@ -20,7 +20,7 @@ from dreamscape_infra.topics.plan import (
     compute_plan,
     reassignment_for_rf,
 )
-from dreamscape_infra.topics.reconcile import Observed, make_plan, sync_desired
+from dreamscape_infra.topics.reconcile import Observed, make_plan, observe, sync_desired
 from dreamscape_infra.topics.render import render_plan
 from tests.fake_cluster import FakeCluster, FakeTopic
 
@@ -357,7 +357,60 @@ def test_round_trips_do_not_grow_with_the_number_of_topics(n: int) -> None:
         "wait_for_topics",
         "create_partitions",
         "alter_configs",
+        "snapshot",  # the altered configs, read back once
     ]
+
+
+class LaggingConfigs(FakeCluster):
+    """A KRaft-like cluster: DescribeConfigs shows an accepted change only `lag` reads later."""
+
+    def __init__(self, lag: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lag = lag
+        self.shown: dict[str, dict[str, str]] = {}
+
+    def alter_configs(self, changes, *, validate_only):  # type: ignore[no-untyped-def]
+        self.shown = {n: dict(t.overrides) for n, t in self.topics.items()}
+        return super().alter_configs(changes, validate_only=validate_only)
+
+    def snapshot(self, config_topics):  # type: ignore[no-untyped-def]
+        current = super().snapshot(config_topics)
+        if self.lag <= 0 or not self.shown:
+            return current
+        self.lag -= 1
+        saved = {n: t.overrides for n, t in self.topics.items()}
+        for name, overrides in self.shown.items():
+            self.topics[name].overrides = overrides
+        try:
+            return super().snapshot(config_topics)
+        finally:
+            for name, overrides in saved.items():
+                self.topics[name].overrides = overrides
+
+
+def test_sync_returns_once_the_brokers_answer_with_the_new_configs() -> None:
+    admin = LaggingConfigs(
+        lag=3, topics={"dreamscape.user.created": FakeTopic(3, overrides={"retention.ms": "5"})}
+    )
+    desired = desired_of(spec(configs={"retention.ms": "604800000"}))
+    outcome = sync_desired(desired, admin)
+    assert outcome.report.exit_code() == ExitCode.OK
+    assert admin.lag == 0  # it read until the change showed
+    again = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+    assert again.pending == ()
+
+
+def test_a_config_change_never_answered_is_a_timeout_not_a_success() -> None:
+    admin = LaggingConfigs(
+        lag=10**6, topics={"dreamscape.user.created": FakeTopic(3, overrides={"retention.ms": "5"})}
+    )
+    desired = desired_of(spec(configs={"retention.ms": "604800000"}))
+    plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+    report = apply_plan(plan, admin, wait_timeout_s=0.2)
+    assert [(r.action.key, r.outcome) for r in report.results if r.action.key] == [
+        ("retention.ms", "timeout")
+    ]
+    assert report.exit_code() == ExitCode.ENVIRONMENT
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,27 @@
 """Applying a plan: batched admin calls, one per action kind. Never prompts, never prints.
 
 Order: create topics (then wait until they are visible), add partitions, alter configs
-(set and delete together, incrementally), delete topics. With `dry_run`, every change is sent
+(set and delete together, incrementally, then wait until the brokers answer with them), delete
+topics. With `dry_run`, every change is sent
 with validate_only so the broker's policy checks run and nothing changes; deletions, which
 cannot be validated, are reported as "would delete".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from dreamscape_infra.errors import ExitCode, InfraError
-from dreamscape_infra.kafka.cluster import ActionResult, ConfigOp, KafkaAdmin, NewTopicRequest
+from dreamscape_infra.kafka.cluster import (
+    ActionResult,
+    ConfigOp,
+    KafkaAdmin,
+    NewTopicRequest,
+    TopicState,
+)
 from dreamscape_infra.topics.model import DesiredState
 from dreamscape_infra.topics.plan import (
     Action,
@@ -101,7 +109,9 @@ def apply_plan(
         extra = _replan(raced, desired, admin, options)
     pending = [a for a in [*actions, *extra] if a.applicable]
     run.add_partitions([a for a in pending if a.kind == "add-partitions"])
-    run.alter_configs([a for a in pending if a.kind in ("set-config", "delete-config")])
+    run.alter_configs(
+        [a for a in pending if a.kind in ("set-config", "delete-config")], wait_timeout_s
+    )
     run.delete([a for a in pending if a.kind == "delete-topic"])
     return Report(run.in_plan_order(actions, extra), dry_run)
 
@@ -164,8 +174,11 @@ class _Run:
         self.record(grow, self.admin.create_partitions(counts, validate_only=self.dry_run))
         self.progress("add partitions", len(grow), len(grow))
 
-    def alter_configs(self, alter: list[Action]) -> None:
-        """Set and delete together, incrementally: undeclared settings are left alone."""
+    def alter_configs(self, alter: list[Action], wait_timeout_s: float) -> None:
+        """Set and delete together, incrementally: undeclared settings are left alone. Then
+        wait until DescribeConfigs answers with the changes: under KRaft the controller accepts
+        them before the brokers apply them, and a plan right after the sync would show them
+        as drift."""
         if not alter:
             return
         self.progress("alter configs", 0, len(alter))
@@ -179,6 +192,12 @@ class _Run:
             )
             ops.setdefault(action.topic, []).append(op)
         self.record(alter, self.admin.alter_configs(ops, validate_only=self.dry_run))
+        if not self.dry_run:
+            applied = [a for a in alter if self.results[a.ref].outcome == "ok"]
+            for action in _configs_not_visible(self.admin, applied, wait_timeout_s):
+                self.results[action.ref] = ActionReport(
+                    action, "timeout", f"not answered by the brokers after {wait_timeout_s:g}s"
+                )
         self.progress("alter configs", len(alter), len(alter))
 
     def delete(self, deletes: list[Action]) -> None:
@@ -204,6 +223,35 @@ class _Run:
                 ordered.append(ActionReport(action, "reported"))
         ordered.extend(self.results[a.ref] for a in extra if a.ref in self.results)
         return tuple(ordered)
+
+
+def _configs_not_visible(
+    admin: KafkaAdmin, applied: list[Action], timeout_s: float
+) -> list[Action]:
+    """The config changes DescribeConfigs still does not show after `timeout_s` (one batched
+    describe per poll, and none when the first one shows them all)."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    pending = applied
+    while pending:
+        try:
+            topics = admin.snapshot(sorted({a.topic for a in pending})).topics
+        except InfraError:
+            return []  # the changes were accepted; a plan will tell whether they hold
+        pending = [a for a in pending if not _config_shown(a, topics)]
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    return pending
+
+
+def _config_shown(action: Action, topics: Mapping[str, TopicState]) -> bool:
+    topic = topics.get(action.topic)
+    entry = topic.configs.get(action.key or "") if topic is not None else None
+    if action.kind == "set-config":
+        return entry is not None and entry.value == str(action.after)
+    return entry is None or not entry.is_override
 
 
 def _created_anyway(
