@@ -53,6 +53,7 @@ STATIC_TYPES = {
 }
 PAGE_ROOTS = ("", "topics", "groups", "acls", "schemas")
 MESSAGE_CACHE_ENTRIES = 64
+MAX_SHARED_ANSWERS = 256  # distinct /api/ URLs kept per read (a topic or group each)
 
 MessagesFn = Callable[[str, "MessageQuery"], dict[str, Any]]
 AclsFn = Callable[[], dict[str, Any]]
@@ -270,7 +271,9 @@ class ConsoleApp:
             return Response(401, STATIC_TYPES[".html"], page)
         try:
             if segments[:1] == ["api"]:
-                return self._api(segments[1:], parse_qs(query, keep_blank_values=True))
+                if segments[1:2] == ["topics"] and segments[-1:] == ["messages"]:
+                    return self._api(segments[1:], parse_qs(query, keep_blank_values=True))
+                return self._shared_answer(target, segments[1:])
             return self._page(segments)
         except NotFound as exc:
             return _error(404, exc.message)
@@ -298,6 +301,22 @@ class ConsoleApp:
         except NotFound:
             status = 404  # the page shows /api/'s message
         return Response(status, html, page)
+
+    def _shared_answer(self, target: str, segments: list[str]) -> Response:
+        """An /api/ answer that depends on the read alone, encoded once per read."""
+        views = self.views()
+        with self._lock:
+            hit = views.answers.get(target)
+        if isinstance(hit, Response):
+            return hit
+        try:
+            response = self._api(segments, {})
+        except NotFound as exc:
+            response = _error(404, exc.message)
+        with self._lock:
+            if len(views.answers) < MAX_SHARED_ANSWERS:
+                views.answers[target] = response
+        return response
 
     def _api(self, segments: list[str], params: dict[str, list[str]]) -> Response:
         views = self.views()

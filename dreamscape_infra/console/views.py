@@ -72,6 +72,9 @@ class Views:
     window_s: float = 0.0  # between the two reads the statuses were judged over (0: one read)
     _plan: Plan | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
+    # encoded answers by request target: every tab asks the same few URLs each interval, so
+    # each is serialised once per read (at 2,000 topics /api/topics is ~0.3 MB of JSON)
+    answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def desired(self) -> DesiredState:
