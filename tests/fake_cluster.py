@@ -18,6 +18,7 @@ from dreamscape_infra.groups.client import (
     GroupListing,
     GroupMember,
     OffsetRange,
+    RecordTime,
     TopicPartition,
 )
 from dreamscape_infra.kafka.cluster import (
@@ -85,6 +86,9 @@ class FakeCluster:
     ranges: dict[TopicPartition, OffsetRange] = field(default_factory=dict)
     times: dict[TopicPartition, int | None] = field(default_factory=dict)
     latest: dict[str, int | None] = field(default_factory=dict)
+    # (topic, partition, offset) -> the record's timestamp in ms (-1: none); reading at offset o
+    # gives the first record at or after o, as on a compacted log
+    records: dict[tuple[str, int, int], int] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     closed: bool = False
 
@@ -245,6 +249,17 @@ class FakeCluster:
     ) -> dict[TopicPartition, OffsetRange]:
         self._check("offset_ranges")
         return {tp: self.ranges.get(tp, OffsetRange(0, 0)) for tp in partitions}
+
+    def record_timestamps(
+        self, positions: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, RecordTime]:
+        self._check("record_timestamps")
+        out: dict[TopicPartition, RecordTime] = {}
+        for (t, p), offset in positions.items():
+            at = sorted(o for (rt, rp, o) in self.records if (rt, rp) == (t, p) and o >= offset)
+            if at and self.records[(t, p, at[0])] >= 0:
+                out[(t, p)] = RecordTime(at[0], self.records[(t, p, at[0])], False)
+        return out
 
     def offsets_for_time(
         self, partitions: Sequence[TopicPartition], timestamp_ms: int

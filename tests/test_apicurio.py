@@ -120,7 +120,7 @@ def test_the_registry_runs_on_loopback_with_its_database_in_the_state_folder(
     assert "-Dquarkus.http.host=127.0.0.1" in argv
     assert "-Dquarkus.http.port=18081" in argv
     database = tmp_path / "state" / "schema-registry" / "data" / "registry"
-    assert f"-Dapicurio.datasource.url=jdbc:h2:file:{database}" in argv
+    assert f"-Dapicurio.datasource.url=jdbc:h2:file:{database};WRITE_DELAY=0" in argv
     assert set(process.identity) <= set(argv), "the pid check finds it"
     assert argv[-2:] == ("-jar", str(apicurio.version_folder(env) / "app" / RUNNER))
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from dreamscape_infra.errors import ExitCode
+from dreamscape_infra.runtime.base import RuntimeName
 from tests.fake_cluster import FakeCluster
 from tests.fake_runtime import FakeRuntime, Harness
 
@@ -75,3 +76,23 @@ def test_docker_without_topic_init_syncs_from_the_host() -> None:
     assert code == 0
     assert out.splitlines() == ["KAFKA_BROKERS=127.0.0.1:9092", "DREAMSCAPE_RUNTIME=docker"]
     assert harness.admin.topics, "the host created the topics"
+
+
+def test_print_env_names_the_schema_registry_of_either_runtime() -> None:
+    from dataclasses import replace
+
+    from tests.fake_runtime import running_stack
+
+    cases: list[tuple[RuntimeName, str]] = [
+        ("local", "http://127.0.0.1:8081/apis/ccompat/v7"),
+        ("docker", "http://localhost:8081"),
+    ]
+    for runtime, url in cases:
+        stack = replace(
+            running_stack(runtime), urls=(("Kafka UI", "http://x"), ("Schema Registry", url))
+        )
+        harness = Harness(FakeRuntime(name=runtime, current=stack), FakeCluster())
+        code, out, err = harness.invoke("up", "-r", runtime, "--no-sync", "--print-env")
+        assert code == 0, err
+        assert f"SCHEMA_REGISTRY_URL={url}" in out.splitlines()
+        assert "http://x" not in out

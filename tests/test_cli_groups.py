@@ -102,6 +102,9 @@ def test_lag_json(topics_file: Path) -> None:
         "log_start": 0,
         "log_end": 34,
         "lag": 20,
+        "lag_seconds": None,  # the fake cluster holds no records
+        "status": "behind",
+        "lost_to_retention": 0,
         "member": {"consumer_id": "c-0", "client_id": "auth-0", "host": "10.0.0.1"},
     }
     assert auth["never_committed_topics"] == ["dreamscape.user.deleted"]

@@ -178,7 +178,7 @@ def test_on_a_terminal_names_fold_instead_of_being_cut() -> None:
         ("events", "validate"),
         ("acls", "plan"),
         ("acls", "sync"),
-        ("health",),
+        ("health", "rules"),
         ("serve",),
     ],
     ids=" ".join,

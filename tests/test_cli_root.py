@@ -23,10 +23,11 @@ COMMANDS = [
     "down",
     "status",
     "logs",
-    "health",
     "serve",
+    "health",  # a group (health rules): Typer lists groups after plain commands
     "runtime",
     "topics",
+    "schemas",
     "groups",
     "events",
     "acls",

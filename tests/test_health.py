@@ -277,7 +277,7 @@ def test_metrics_cover_distribution_problems_sync_and_lag() -> None:
     no_commit = (("group", "dreamscape-user-service-group"), ("partition", "1"), ("topic", "t"))
     assert got[("dreamscape_consumergroup_lag", no_commit)] == 2
     assert ("dreamscape_consumergroup_committed_offset", no_commit) not in got
-    assert got[("dreamscape_consumergroup_lag_sum", (("group", "adhoc-cli"),))] == 1000
+    assert got[("dreamscape_consumergroup_total_lag", (("group", "adhoc-cli"),))] == 1000
 
 
 def test_metrics_when_down_say_so_without_cluster_series() -> None:

@@ -356,7 +356,7 @@ def test_a_group_that_consumed_shows_its_lag_in_health_and_metrics(
         lines = [
             x
             for x in body.decode().splitlines()
-            if x.startswith("dreamscape_consumergroup_lag_sum") and group in x
+            if x.startswith("dreamscape_consumergroup_total_lag") and group in x
         ]
         return bool(lines) and lines[0].endswith(" 7.0"), "\n".join(lines)
 

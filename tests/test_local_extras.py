@@ -254,3 +254,11 @@ def test_port_from_env() -> None:
 
 def test_http_ready_is_false_when_nothing_answers() -> None:
     assert not http_ready("http://127.0.0.1:1/health/ready", timeout_s=0.2)
+
+
+def test_stop_extras_leaves_kafka_running(tmp_path: Path) -> None:
+    procs = Procs()
+    runtime = _running_kafka(tmp_path, procs)
+    runtime.up(UpOptions(profiles=("echo",)), no_progress)
+    assert runtime.stop_extras(no_progress) == ("echo",)
+    assert [s.state for s in runtime.status().services] == ["running", "running", "stopped"]

@@ -27,7 +27,7 @@ from dreamscape_infra.cli.state import (
     OutputFormat,
     get_state,
 )
-from dreamscape_infra.errors import UsageError
+from dreamscape_infra.errors import ConfigError, UsageError
 from dreamscape_infra.tables import Line
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from dreamscape_infra.events.position import Position
     from dreamscape_infra.events.produce import EventOptions
+    from dreamscape_infra.schemas.payload import PayloadChecker
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import TableData
     from dreamscape_infra.topics.model import DesiredState
@@ -385,7 +386,13 @@ def validate(
     with _closing(_reader(state)) as reader:
         scan = plan_scan(reader, declared_names(desired), topics, position, partition)
         expected = {t: declared_event_type(desired, t) for t in scan.topics}
-        tally = ValidationTally(EnvelopeChecker(), expected)
+        payloads = _payloads(desired)
+        tally = ValidationTally(
+            EnvelopeChecker(),
+            expected,
+            payload_check=payloads.findings if payloads else None,
+            payload_topics=payloads.topics if payloads else frozenset(),
+        )
         progress_on = not json_mode and state.err_console().is_terminal
         total = scan.plan.total if max_messages is None else min(scan.plan.total, max_messages)
         with _Progress(state, progress_on, total, "validating") as progress:
@@ -594,11 +601,30 @@ def _records(request: _Request) -> tuple[list[Outgoing], list[str | None], str]:
         return [raw] * count, [None] * count, "raw"
     options = request.options.checked_for(topic, declared_event_type(request.desired, topic))
     payload = _json_option(request.payload or "", "--payload")
+    _check_payload(request.desired, topic, payload)
     metadata = None if request.metadata is None else _json_option(request.metadata, "--metadata")
     built, event_ids = envelope_records(
         topic, options, payload, metadata, key=request.key, headers=request.headers, count=count
     )
     return list(built), event_ids, "event"
+
+
+def _payloads(desired: DesiredState | None) -> PayloadChecker | None:
+    from dreamscape_infra.schemas.payload import payload_checker
+
+    return payload_checker(desired)
+
+
+def _check_payload(desired: DesiredState | None, topic: str, payload: Any) -> None:
+    """ConfigError (exit 3) when the payload breaks the topic's declared schema (--raw skips)."""
+    checker = _payloads(desired)
+    errors = checker.errors(topic, payload) if checker is not None else []
+    if errors:
+        raise ConfigError(
+            [f"--payload: {e}" for e in errors],
+            hint=f"{topic}'s payload follows {checker.source(topic) if checker else '?'} "
+            "(topics.yaml `schema`); --raw sends a value unchecked",
+        )
 
 
 # --- schema ---------------------------------------------------------------------------------

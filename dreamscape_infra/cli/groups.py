@@ -114,20 +114,35 @@ def lag_cmd(
         min=0,
         help="Exit 8 when any one partition's lag exceeds this.",
     ),
+    max_lag_seconds: float | None = typer.Option(
+        None,
+        "--max-lag-seconds",
+        min=0,
+        help="Exit 8 when a group's oldest unconsumed message is older than this (seconds).",
+    ),
     env: str | None = ENV_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
-    """Lag per partition (committed, log end, lag, member), per topic and per group, and each
-    group's status: OK, LAGGING, STALLED, STOPPED, EMPTY or NOT-STARTED (rules in
-    docs/groups.md). Also cross-checks commits against the topics topics.yaml lists per group.
+    """Lag per partition (committed, log end, lag, the age of the oldest unconsumed message,
+    member), per topic and per group, and each group's status: OK, LAGGING, STALLED, STOPPED,
+    EMPTY or NOT-STARTED (rules in docs/groups.md). With --window, also the consume and produce
+    rates and the time to clear the lag. Also cross-checks commits against the topics
+    topics.yaml lists per group.
 
     Exit codes: 0 fine, 2 unknown group or topic, 4 Kafka unreachable, 8 a group is over
-    --max-lag or --max-partition-lag.
+    --max-lag, --max-partition-lag or --max-lag-seconds.
 
     Example: dreamscape-infra groups lag dreamscape-auth-service-group --window 10s --max-lag 1000
     """
     from dreamscape_infra.groups.lag import breaches, cross_check, read_group_lags
-    from dreamscape_infra.groups.render import lag_json, notes, partitions_table, topics_table
+    from dreamscape_infra.groups.rate import rates
+    from dreamscape_infra.groups.render import (
+        lag_json,
+        notes,
+        partitions_table,
+        rates_table,
+        topics_table,
+    )
     from dreamscape_infra.groups.status import judge_all
 
     state = get_state(ctx)
@@ -135,6 +150,7 @@ def lag_cmd(
     desired = _desired(state, env)
     client = _client(state)
     try:
+        started, elapsed = time.monotonic(), 0.0
         first = read_group_lags(client, desired, groups, all_groups=all_groups, topic=topic)
         last = None
         if seconds > 0:
@@ -143,18 +159,28 @@ def lag_cmd(
                     f"sampling again in {seconds:g}s to judge the status ...", markup=False
                 )
             time.sleep(seconds)
+            elapsed = time.monotonic() - started  # between the starts of the two reads
             last = read_group_lags(client, desired, [g.group for g in first], topic=topic)
     finally:
         client.close()
     statuses = judge_all(first, last)
     shown = last if last is not None else first
+    found_rates = rates(first, last, elapsed) if last is not None else {}
     checks = {g.group: cross_check(g, desired) for g in shown}
-    found = breaches(shown, max_lag=max_lag, max_partition_lag=max_partition_lag)
+    found = breaches(
+        shown,
+        max_lag=max_lag,
+        max_partition_lag=max_partition_lag,
+        max_lag_seconds=max_lag_seconds,
+    )
     if state.output_format(output) is OutputFormat.json:
-        state.print_json(lag_json(shown, statuses, checks, found, window_s=seconds))
+        state.print_json(
+            lag_json(shown, statuses, checks, found, window_s=seconds, rates=found_rates)
+        )
     else:
         tables = [partitions_table(g, statuses[g.group]) for g in shown]
-        state.print_tables(*tables, topics_table(shown))
+        extra = [rates_table(found_rates)] if found_rates else []
+        state.print_tables(*tables, topics_table(shown), *extra)
         out = state.out_console()
         for line in notes(shown, checks):
             out.print(f"note: {line}", markup=False, highlight=False, soft_wrap=True)

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 MAX_LAG_OPTION: Any = typer.Option(
     None, "--max-lag", min=0, help="DEGRADED when a declared group's total lag exceeds this."
 )
+MAX_LAG_SECONDS_OPTION: Any = typer.Option(
+    None,
+    "--max-lag-seconds",
+    min=0,
+    help="DEGRADED when a declared group's oldest unconsumed message is older than this "
+    "(seconds); topics.yaml's max_lag_seconds apply too, the stricter one counts.",
+)
 EXPECT_OPTION: Any = typer.Option(
     None,
     "--expect-brokers",
@@ -70,21 +77,27 @@ def health(
     _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """The cluster's verdict, UP, DEGRADED or DOWN, with the checks behind it: brokers and
     controller, offline, under-replicated and under-min-ISR partitions, declared topics in
-    sync, declared groups' lag.
+    sync, declared groups' lag (messages, and the age of the oldest unconsumed one against
+    --max-lag-seconds and topics.yaml's max_lag_seconds).
 
     Exit codes: 0 UP, 8 DEGRADED, 4 DOWN (Kafka unreachable, no controller, offline
     partitions), 3 invalid topics.yaml.
+
+    `dreamscape-infra health rules` prints Prometheus rules for `serve`'s metrics.
 
     Example: dreamscape-infra health --env prod --expect-brokers 3
     """
     from dreamscape_infra.health.render import render_health, summarize
     from dreamscape_infra.health.sources import health_reading, judge, read_or_down
 
+    if ctx.invoked_subcommand is not None:
+        return  # `health rules`: the options above belong to the check
     state = get_state(ctx)
     desired = _desired(state, env)
     settings = state.settings()
@@ -101,6 +114,7 @@ def health(
         desired=desired,
         max_lag=max_lag,
         expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
     )
     if state.output_format(output) is OutputFormat.json:
         state.print_json(report.to_json())
@@ -163,6 +177,7 @@ def serve(
     ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
@@ -202,6 +217,7 @@ def serve(
         desired=desired,
         max_lag=max_lag,
         expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
     )
     cached = CachedHealth(
         lambda: read_or_down(calls), evaluate, cache_seconds, client_restarts=lambda: calls.restarts
@@ -317,10 +333,55 @@ def _announce(
     )
 
 
+def rules(
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    env: str | None = ENV_OPTION,
+    job: str = typer.Option(
+        "dreamscape-infra", "--job", help="The Prometheus scrape job of `serve` (for `up`)."
+    ),
+    lag_for: str = typer.Option(
+        "2m",
+        "--for",
+        help="How long a lag-seconds threshold must be exceeded before its alert fires "
+        "(a Prometheus duration: 30s, 2m, 1h).",
+    ),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Prometheus recording and alerting rules for `serve`'s /metrics, as a rule file on
+    stdout: lag seconds over the max_lag_seconds topics.yaml declares, lag growing for 10
+    minutes, groups STOPPED or STALLED, offline and under-min-ISR partitions, missing brokers,
+    topics out of sync, and `serve` not scraped. Generated from topics.yaml, so they change with
+    it (docs/prometheus/ has them for the shipped file, with their promtool tests).
+
+    Exit codes: 0 printed, 2 bad --for, 3 invalid topics.yaml.
+
+    Example: dreamscape-infra health rules > /etc/prometheus/rules/dreamscape.yml
+    """
+    import re
+
+    from dreamscape_infra.errors import UsageError
+    from dreamscape_infra.health.rules import rules_document, rules_yaml
+
+    state = get_state(ctx)
+    if not re.fullmatch(r"(\d+(ms|s|m|h|d|w|y))+", lag_for):
+        raise UsageError(f"--for: '{lag_for}' is not a Prometheus duration (e.g. 30s, 2m, 1h)")
+    desired = _desired(state, env)
+    document = rules_document(desired, job=job, lag_for=lag_for)
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(document)
+        return
+    source = desired.source if desired is not None else None
+    typer.echo(rules_yaml(document, source), nl=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `health` and `serve` to the root app."""
-    app.command("health")(health)
+    """Add `health` (with `health rules`) and `serve` to the root app."""
+    group = typer.Typer()
+    group.callback(invoke_without_command=True)(health)
+    group.command("rules")(rules)
+    app.add_typer(group, name="health")
     app.command("serve")(serve)
 
 
-__all__ = ["health", "register", "serve"]
+__all__ = ["health", "register", "rules", "serve"]

@@ -21,6 +21,7 @@ from dreamscape_infra.cli import (
     groups,
     health,
     runtime_cmd,
+    schemas,
     stack,
     topics,
 )
@@ -138,5 +139,5 @@ def _root(
 
 
 # In the order the root's --help lists them: its own commands, then the groups.
-for _module in (config_cmd, stack, health, runtime_cmd, topics, groups, events, acls):
+for _module in (config_cmd, stack, health, runtime_cmd, topics, schemas, groups, events, acls):
     _module.register(app)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.runtime.fetch import Maven
+    from dreamscape_infra.schemas.model import Registry
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import Line, TableData
     from dreamscape_infra.topics.model import DesiredState
@@ -60,6 +61,8 @@ class AppState:
     acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
     event_reader_factory: Callable[[ConnectionSettings], EventReader] | None = None
     event_writer_factory: Callable[[ConnectionSettings], EventWriter] | None = None
+    # `schemas plan/sync`: the Schema Registry (schemas.model.Registry); tests give a fake
+    registry_factory: Callable[[], Registry] | None = None
     # where health's and serve's clients run: a child process a librdkafka abort may kill;
     # tests whose fakes live in this process give kafka.client_host.InProcess()
     client_host: ClientHost = field(default_factory=_child_process)
@@ -155,6 +158,15 @@ class AppState:
         from dreamscape_infra.kafka.acls import ConfluentAcls
 
         return ConfluentAcls(settings, timeout_s=timeout_s)
+
+    def schema_registry(self) -> Registry:
+        """The Schema Registry of SCHEMA_REGISTRY_URL (default: the local runtime's)."""
+        if self.registry_factory is not None:
+            return self.registry_factory()
+        from dreamscape_infra.schemas.registry import ConfluentRegistry
+        from dreamscape_infra.schemas.settings import load_registry_settings
+
+        return ConfluentRegistry(load_registry_settings(self.env))
 
     def print_json(self, document: Any) -> None:
         """Exactly one JSON document on stdout."""

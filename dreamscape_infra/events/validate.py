@@ -8,8 +8,9 @@ few examples of each, with topic, partition and offset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dreamscape_infra.errors import CheckFailed
 from dreamscape_infra.events.decode import Decoded, decode_value
@@ -18,6 +19,8 @@ from dreamscape_infra.events.model import Message
 from dreamscape_infra.events.schema import EnvelopeChecker, Finding
 
 MAX_EXAMPLES = 3
+# (topic, event) -> the payload's findings against the topic's declared schema (schemas/payload)
+PayloadCheck = Callable[[str, Mapping[str, Any]], list[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,13 @@ class ValidationTally:
         checker: EnvelopeChecker,
         expected_types: Mapping[str, str | None],
         max_examples: int = MAX_EXAMPLES,
+        payload_check: PayloadCheck | None = None,
+        payload_topics: frozenset[str] = frozenset(),
     ) -> None:
         self.checker = checker
+        # topics with a declared payload schema skip the fast path: their payloads are checked
+        self._payload_check = payload_check
+        self._payload_topics = payload_topics
         self.expected_types = dict(expected_types)
         self.max_examples = max_examples
         self.messages = 0
@@ -98,11 +106,13 @@ class ValidationTally:
             expected = self.expected_types.get(message.topic)
             event_type = data["eventType"]
             type_ok = expected is None or event_type == expected
-            if type_ok and data.keys() <= self._known:
+            if type_ok and data.keys() <= self._known and message.topic not in self._payload_topics:
                 return True  # the common case: nothing to record
         findings = message_findings(
             self.checker, message, decoded, self.expected_types.get(message.topic)
         )
+        if self._payload_check is not None and decoded.event is not None:
+            findings += self._payload_check(message.topic, decoded.event)
         errors = False
         warned = False
         for finding in findings:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dreamscape_infra.errors import ConfigError, InfraError
-from dreamscape_infra.health.checks import ClusterRead, Expectation, SyncState
+from dreamscape_infra.health.checks import ClusterRead, Expectation, LagLimits, SyncState
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.client import GroupsClient
@@ -211,9 +211,11 @@ def judge(
     desired: DesiredState | None,
     max_lag: int | None,
     expect_brokers: int | None,
+    max_lag_seconds: float | None = None,
 ) -> HealthReport:
     """The verdict of one read: the checks of `health.checks`, against the expected broker
-    count (read again each time, so a restarted stack's layout counts)."""
+    count (read again each time, so a restarted stack's layout counts) and the lag thresholds
+    of --max-lag, --max-lag-seconds and topics.yaml."""
     from dreamscape_infra.health.checks import evaluate
 
     return evaluate(
@@ -223,6 +225,18 @@ def judge(
         lags=lags,
         max_lag=max_lag,
         declared_groups=[g.name for g in desired.groups] if desired is not None else (),
+        max_lag_seconds=max_lag_seconds,
+        lag_limits=lag_limits(desired),
+    )
+
+
+def lag_limits(desired: DesiredState | None) -> LagLimits:
+    """The `max_lag_seconds` thresholds topics.yaml declares on topics and groups."""
+    if desired is None:
+        return LagLimits()
+    return LagLimits(
+        topics={t.name: t.max_lag_seconds for t in desired.topics if t.max_lag_seconds},
+        groups={g.name: g.max_lag_seconds for g in desired.groups if g.max_lag_seconds},
     )
 
 

@@ -1182,6 +1182,12 @@ class LocalRuntime:
             self._remove_state(services)
         return DownResult(stopped=tuple(stopped), removed_data=remove_data, notes=tuple(notes))
 
+    def stop_extras(self, progress: ProgressCallback) -> tuple[str, ...]:
+        """Stop the profiles' processes only (Kafka keeps running); what was stopped."""
+        notes: list[str] = []
+        extras = [e for e in self._every_extra() if e.pid_file.exists()]
+        return tuple(self._stop(extras, progress, notes))
+
     def _stop(
         self,
         group: Sequence[Service | ManagedProcess],
