@@ -24,6 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
+from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.console.app import Access, ConsoleApp
 from dreamscape_infra.console.history import LagHistory, LagPoint, clear_estimate_s
 from dreamscape_infra.console.messages import MessageQuery, parse_query, read_messages
@@ -435,3 +436,33 @@ def _serve_on_every_address(port: int, dead_broker: str) -> None:
     assert "/health/kafka and /metrics stay open" in lines[0]
     assert "hunter2-secret" not in out + err
     assert "tok-123" not in out + err
+
+
+# ---- schemas: what `schemas plan -o json` prints, or why there is none ---------------------
+
+
+def test_api_schemas_is_schemas_plan_or_says_why_not(tmp_path: Path) -> None:
+    from dreamscape_infra.cli.health import _read_schemas
+    from tests.fake_registry import FakeRegistry
+
+    (tmp_path / "schemas").mkdir()
+    payload = {"type": "object", "properties": {"userId": {"type": "string"}}}
+    (tmp_path / "schemas" / "user.created.json").write_text(json.dumps(payload))
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(
+        "version: 1\nprefix: dreamscape.\n"
+        "domains:\n  user:\n    owner: user-service\n"
+        "topics:\n  - name: dreamscape.user.created\n    schema: schemas/user.created.json\n"
+    )
+    desired = load_desired(str(topics))
+    registry = FakeRegistry()
+    state = AppState(environ={}, interactive=False, registry_factory=lambda: registry)
+    doc = _read_schemas(state, desired)
+    result = runner.invoke(app, ["-f", str(topics), "schemas", "plan", "-o", "json"], obj=state)
+    assert {k: v for k, v in doc.items() if k != "configured"} == json.loads(result.stdout)
+    assert doc["configured"] is True
+    down = AppState(environ={}, interactive=False, registry_factory=lambda: FakeRegistry(down=True))
+    gone = _read_schemas(down, desired)
+    assert gone["configured"] is False
+    assert gone["reason"]
+    assert _read_schemas(state, None)["configured"] is False

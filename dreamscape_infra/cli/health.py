@@ -229,6 +229,7 @@ def serve(
         access,
         messages=partial(_read_messages, state, settings, desired),
         acls=partial(_read_acls, state, settings),
+        schemas=partial(_read_schemas, state, desired),
     )
     try:
         with serving(make_server(host, port, cached, console)) as base, console.sampling():
@@ -305,6 +306,32 @@ def _read_acls(state: AppState, settings: ConnectionSettings) -> dict[str, Any]:
         compute_acl_plan(declared, actual, AclPlanOptions(super_users=DEFAULT_SUPER_USERS))
     )
     doc["available"] = True
+    return doc
+
+
+def _read_schemas(state: AppState, desired: DesiredState | None) -> dict[str, Any]:
+    """`schemas plan -o json` against SCHEMA_REGISTRY_URL (default: the local runtime's), or
+    why there is none. The registry's URL carries no credentials (schemas/settings.py)."""
+    from dreamscape_infra.errors import InfraError
+    from dreamscape_infra.schemas.desired import load_subjects
+    from dreamscape_infra.schemas.plan import compute_plan
+    from dreamscape_infra.schemas.reconcile import observe
+    from dreamscape_infra.schemas.render import plan_json
+
+    if desired is None:
+        return {"kind": "schemas", "version": 1, "configured": False, "reason": "no topics.yaml"}
+    try:
+        specs = load_subjects(desired)
+        registry = state.schema_registry()
+        try:
+            observed = observe(registry, specs, desired.prefix)
+            plan = compute_plan(specs, observed, registry.url, prune=False)
+        finally:
+            registry.close()
+    except InfraError as exc:
+        return {"kind": "schemas", "version": 1, "configured": False, "reason": exc.message}
+    doc = plan_json(plan)
+    doc["configured"] = True
     return doc
 
 

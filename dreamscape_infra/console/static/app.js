@@ -473,7 +473,9 @@
         append(clear(box), el("p", { class: "muted" }, doc.reason));
         return;
       }
-      append(clear(box), el("pre", {}, JSON.stringify(doc, null, 2)));
+      append(clear(box),
+        el("p", {}, "registry ", el("code", {}, fmt(doc.registry)), ` · ${fmt(doc.pending)} pending · ${fmt(doc.incompatible)} incompatible`),
+        generic(doc.actions));
     };
   }
 
