@@ -2,7 +2,7 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin strimzi-check prometheus prometheus-rules run test test-unit lint format typecheck bench ci clean
+.PHONY: install kafka-dist compose-bin strimzi-check browser prometheus prometheus-rules run test test-unit lint format typecheck bench ci clean
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
@@ -16,6 +16,10 @@ compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
 	bash scripts/strimzi-check.sh --build-only
 
+browser:  ## Debian's chromium + chromium-driver for the console's browser tests (idempotent)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+		apt-get -o DPkg::Lock::Timeout=300 update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium chromium-driver; fi
+
 prometheus:  ## Debian's prometheus (prometheus + promtool) for the rules and Prometheus tests (idempotent)
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then :; else \
 	  apt-get -o DPkg::Lock::Timeout=300 update && \
@@ -27,7 +31,7 @@ prometheus-rules:  ## regenerate docs/prometheus/dreamscape-infra.rules.yml from
 run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin strimzi-check prometheus  ## the whole test suite, real broker and real compose included
+test: install kafka-dist compose-bin strimzi-check browser prometheus  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
 
 test-unit:
@@ -47,7 +51,7 @@ typecheck:
 bench: install kafka-dist
 	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
-ci: install kafka-dist compose-bin strimzi-check prometheus lint typecheck test
+ci: install kafka-dist compose-bin strimzi-check browser prometheus lint typecheck test
 
 clean:
 	rm -rf .state .tools build *.egg-info
