@@ -55,7 +55,7 @@ def _topics_in_container(stack: DockerStack) -> set[str]:
     return {line.strip() for line in done.stdout.splitlines() if line.strip()}
 
 
-def _consume(stack: DockerStack, topic: str, *, timeout_ms: int = 20000) -> str:
+def _consume(stack: DockerStack, topic: str, *, timeout_ms: int = 8000) -> str:
     done = stack.docker(
         "exec",
         "dreamscape-kafka",
