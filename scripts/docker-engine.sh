@@ -63,12 +63,18 @@ cleanup_leftovers() {
         done
         umount "$EXEC_ROOT/netns" 2>/dev/null || true
     fi
+    # The bridges only when no dockerd runs at all: docker0 is every daemon's default bridge, and
+    # a daemon of the machine's own may be using it.
     local link
-    for link in "$BRIDGE" $(cat "$RUN_DIR/bridges" 2>/dev/null); do
-        if ip link show "$link" >/dev/null 2>&1; then
-            ip link delete "$link" 2>/dev/null || say "could not delete the $link bridge"
-        fi
-    done
+    if pgrep -x dockerd >/dev/null 2>&1; then
+        say "a dockerd still runs (not ours): leaving the bridges alone"
+    else
+        for link in "$BRIDGE" $(cat "$RUN_DIR/bridges" 2>/dev/null); do
+            if ip link show "$link" >/dev/null 2>&1; then
+                ip link delete "$link" 2>/dev/null || say "could not delete the $link bridge"
+            fi
+        done
+    fi
     rm -rf "$EXEC_ROOT" "$SOCK" "$PIDFILE" "$RUN_DIR/bridges"
 }
 
