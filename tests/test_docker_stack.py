@@ -10,6 +10,7 @@ names. Marked `compose` too: they need the real compose v2, so the unit tier lea
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.docker_shapes import RECORDED_PS, entries, recorded, shape
 from tests.docker_support import COMPOSE_FILE, REPO, VOLUMES, DockerStack, docker_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.compose, pytest.mark.timeout(600)]
@@ -145,6 +147,21 @@ def test_status_and_logs_on_the_real_daemon(stack: DockerStack) -> None:
     tail = stack.cli("logs", "kafka", "--runtime", "docker", "--tail", "5", timeout=60)
     _ok(tail, "logs kafka --tail 5")
     assert len(tail.stdout.splitlines()) == 5
+
+
+def test_compose_ps_has_the_recorded_shape(stack: DockerStack) -> None:
+    """What the shim answers (tests/test_docker_shim_shapes.py) is what this daemon prints."""
+    done = stack.compose("ps", "--all", "--format", "json")
+    _ok(done, "compose ps")
+    live = {entry["Service"]: entry for entry in entries(done.stdout)}
+    if os.environ.get("DREAMSCAPE_RECORD_COMPOSE_PS") == "1":
+        RECORDED_PS.parent.mkdir(parents=True, exist_ok=True)
+        RECORDED_PS.write_text(done.stdout, encoding="utf-8")
+    known = {entry["Service"]: entry for entry in recorded()}
+    assert set(live) == set(known) == {"zookeeper", "kafka"}
+    for service, entry in live.items():
+        assert shape(entry) == shape(known[service]), service
+        assert entry["Name"] == known[service]["Name"] == f"dreamscape-{service}"
 
 
 def test_the_seeds_docker_commands_as_written(stack: DockerStack) -> None:
