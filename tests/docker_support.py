@@ -111,7 +111,8 @@ def _answers(env: Mapping[str, str]) -> str | None:
         return str(exc)
     if done.returncode == 0 and done.stdout.strip():
         return None
-    return (done.stderr or done.stdout).strip().splitlines()[-1:][0] if done.stderr else "no answer"
+    said = (done.stderr or done.stdout).strip().splitlines()
+    return said[0] if said else f"docker version: exit {done.returncode}"
 
 
 def _with_compose(env: dict[str, str], config_dir: Path) -> None:
