@@ -2,14 +2,15 @@
 PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install kafka-dist compose-bin strimzi-check run test test-unit test-docker lint format typecheck bench ci clean \
+.PHONY: install kafka-dist compose-bin strimzi-check prometheus prometheus-rules run test test-unit \
+	test-docker lint format typecheck bench ci clean \
 	docker-install docker-engine docker-engine-stop docker-images
 
 install:  ## Python package with dev tools, editable
 	$(PY) -m pip install -q -e '.[dev]'
 
-kafka-dist:  ## Kafka 3.9 + 4.x jars into ~/.cache/dreamscape-infra (idempotent): the CLI's own fetch
-	$(PY) -m dreamscape_infra runtime fetch --kafka all
+kafka-dist:  ## Kafka 3.9 + 4.x jars and Apicurio Registry into ~/.cache/dreamscape-infra (idempotent): the CLI's own fetch
+	$(PY) -m dreamscape_infra runtime fetch --kafka all --schema-registry
 
 compose-bin:  ## the real docker compose v2 binary into .tools/bin (idempotent)
 	bash scripts/install-compose.sh
@@ -32,10 +33,18 @@ docker-images:  ## CI's stand-in images (no registry needed); prints the variabl
 strimzi-check:  ## Strimzi's model classes + the manifest check, compiled into ~/.cache (idempotent)
 	bash scripts/strimzi-check.sh --build-only
 
+prometheus:  ## Debian's prometheus (prometheus + promtool) for the rules and Prometheus tests (idempotent)
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then :; else \
+	  apt-get -o DPkg::Lock::Timeout=300 update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends prometheus; fi
+
+prometheus-rules:  ## regenerate docs/prometheus/dreamscape-infra.rules.yml from topics.yaml
+	$(PY) -m dreamscape_infra -f topics.yaml health rules > docs/prometheus/dreamscape-infra.rules.yml
+
 run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin strimzi-check  ## the whole test suite, real broker and real compose included
+test: install kafka-dist compose-bin strimzi-check prometheus  ## the whole test suite, real broker and real compose included
 	$(PY) -m pytest
 
 test-unit:
@@ -56,9 +65,9 @@ typecheck:
 	mypy
 
 bench: install kafka-dist
-	$(PY) bench/run.py
+	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
-ci: install kafka-dist compose-bin strimzi-check lint typecheck test
+ci: install kafka-dist compose-bin strimzi-check prometheus lint typecheck test
 
 clean:
 	rm -rf .state .tools build *.egg-info

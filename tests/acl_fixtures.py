@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.topics_files import write_topics
+
 ACL_TOPICS = """\
 version: 1
 domains:
@@ -39,9 +41,7 @@ ACL_COUNT = 16
 
 
 def write_acl_topics(folder: Path, text: str = ACL_TOPICS) -> Path:
-    path = folder / "topics.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_topics(folder, text)
 
 
 def without_payment_consumes(text: str = ACL_TOPICS) -> str:

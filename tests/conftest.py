@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from dreamscape_infra.errors import EnvironmentFailure
-from dreamscape_infra.topics.cache import DESIRED_CACHE_ENV, NO_CACHE_ENV
 from tests.kafka_support import (
     EXTERNAL_ENV,
     EXTERNAL_KRAFT_ENV,
@@ -23,19 +21,6 @@ from tests.kafka_support import (
     format_failure,
     local_cluster,
 )
-
-
-@pytest.fixture(autouse=True)
-def _own_desired_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test (and every CLI it starts in a subprocess) gets its own desired-state cache.
-
-    Never the real ~/.cache, and no entry one test wrote can answer another's load and hide a
-    bug. Its own variable, not DREAMSCAPE_CACHE: that one also locates the Kafka jars the
-    broker tests need. CliRunner tests that pass a fixed `environ` without it and without HOME
-    get no cache at all (topics/cache.py: cache_dir).
-    """
-    monkeypatch.setenv(DESIRED_CACHE_ENV, str(tmp_path / "desired-cache"))
-    monkeypatch.delenv(NO_CACHE_ENV, raising=False)
 
 
 def _cluster(

@@ -22,6 +22,7 @@ from dreamscape_infra.events.model import (
     Partition,
     Watermarks,
 )
+from tests.topics_files import write_topics
 
 
 def topics_file(tmp_path: Path, prefix: str = "dreamscape.", partitions: int = 3) -> Path:
@@ -48,9 +49,7 @@ topics:
     partitions: 1
     event_type: "audit.*"
 """
-    path = tmp_path / "topics.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_topics(tmp_path, text)
 
 
 def event(event_type: str = "user.created", **fields: Any) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Helpers for the consumer-group tests: a fake GroupsClient, a small topics file, and real
-producers and consumers (confluent_kafka) that commit exactly what a test asks for.
+"""Helpers for the consumer-group tests: a small topics file, and real producers and consumers
+(confluent_kafka) that commit exactly what a test asks for.
 
 `python -m tests.groups_support produce TOPIC N` / `commit GROUP TOPIC N` do the same by hand
 against $KAFKA_BROKERS (used for the acceptance runs quoted in the report).
@@ -13,19 +13,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dreamscape_infra.errors import EnvironmentFailure, RefusedError
 from dreamscape_infra.groups.client import (
-    GroupDescription,
-    GroupListing,
-    GroupMember,
-    OffsetRange,
     TopicPartition,
 )
 from dreamscape_infra.settings import ConnectionSettings, load_settings
+from tests.topics_files import write_topics
 
 # ---- a small topics file ----------------------------------------------------------------------
 
@@ -58,85 +53,7 @@ consumer_groups:
     service: user-service{tag}
     topics: [{p}auth.login]
 """
-    path = directory / "topics.yaml"
-    path.write_text(text)
-    return path
-
-
-# ---- a fake GroupsClient ----------------------------------------------------------------------
-
-
-@dataclass
-class FakeGroup:
-    state: str = "Empty"
-    members: list[GroupMember] = field(default_factory=list)
-    committed: dict[TopicPartition, int] = field(default_factory=dict)
-
-
-@dataclass
-class FakeGroups:
-    """GroupsClient over dicts. Records every call; `reachable=False` fails like no broker."""
-
-    topics: dict[str, int] = field(default_factory=dict)  # topic -> partitions
-    ranges: dict[TopicPartition, OffsetRange] = field(default_factory=dict)
-    groups: dict[str, FakeGroup] = field(default_factory=dict)
-    times: dict[TopicPartition, int | None] = field(default_factory=dict)
-    reachable: bool = True
-    calls: list[str] = field(default_factory=list)
-    closed: bool = False
-
-    def _check(self, call: str) -> None:
-        self.calls.append(call)
-        if not self.reachable:
-            raise EnvironmentFailure("Kafka is not reachable at fake:9092", hint="fake")
-
-    def list_groups(self) -> tuple[GroupListing, ...]:
-        self._check("list_groups")
-        return tuple(GroupListing(n, g.state) for n, g in sorted(self.groups.items()))
-
-    def describe_groups(self, groups: Sequence[str]) -> dict[str, GroupDescription]:
-        self._check("describe_groups")
-        return {
-            n: GroupDescription(n, self.groups[n].state, tuple(self.groups[n].members))
-            for n in groups
-            if n in self.groups
-        }
-
-    def committed_offsets(self, groups: Sequence[str]) -> dict[str, dict[TopicPartition, int]]:
-        self._check("committed_offsets")
-        return {n: dict(self.groups[n].committed) for n in groups if n in self.groups}
-
-    def partition_counts(self, topics: Sequence[str] | None = None) -> dict[str, int]:
-        self._check("partition_counts")
-        return {t: n for t, n in self.topics.items() if topics is None or t in topics}
-
-    def offset_ranges(
-        self, partitions: Sequence[TopicPartition]
-    ) -> dict[TopicPartition, OffsetRange]:
-        self._check("offset_ranges")
-        return {tp: self.ranges.get(tp, OffsetRange(0, 0)) for tp in partitions}
-
-    def offsets_for_time(
-        self, partitions: Sequence[TopicPartition], timestamp_ms: int
-    ) -> dict[TopicPartition, int | None]:
-        self._check("offsets_for_time")
-        return {tp: self.times.get(tp) for tp in partitions}
-
-    def alter_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
-        self._check("alter_offsets")
-        entry = self.groups.setdefault(group, FakeGroup())
-        if entry.members:
-            raise RefusedError(f"refused: {group} has members")
-        entry.committed.update(offsets)
-
-    def delete_group(self, group: str) -> None:
-        self._check("delete_group")
-        if self.groups[group].members:
-            raise RefusedError(f"refused: {group} has members")
-        del self.groups[group]
-
-    def close(self) -> None:
-        self.closed = True
+    return write_topics(directory, text)
 
 
 # ---- real producers and consumers -------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.topics_files import write_topics
+
 PROD_TOPICS = """\
 version: 1
 prefix: dreamscape.
@@ -40,9 +42,7 @@ PROD_PARTITIONS = 5  # 3 + 2
 
 def write_prod_topics(folder: Path) -> Path:
     """The small prod-overlay topics file, written into `folder`."""
-    path = folder / "health-topics.yaml"
-    path.write_text(PROD_TOPICS, encoding="utf-8")
-    return path
+    return write_topics(folder, PROD_TOPICS, "health-topics.yaml")
 
 
 def generated_topics(
@@ -61,6 +61,4 @@ def generated_topics(
         "topics:",
     ]
     lines += [f"  - name: dreamscape.{domain}.topic-{i:04d}" for i in range(count)]
-    path = folder / f"generated-{domain}-{count}.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_topics(folder, "\n".join(lines) + "\n", f"generated-{domain}-{count}.yaml")

@@ -45,6 +45,7 @@ from tests.kafka_support import (
     require_local_kafka,
     skip_or_fail,
 )
+from tests.topics_files import write_topics
 
 USER = "alice"
 ALL_MECHANISMS = ("PLAIN", *SCRAM_MECHANISMS)
@@ -52,25 +53,20 @@ EXTRA = ("SSL", "SASL_PLAINTEXT", "PLAINTEXT", "SCRAMONLY", "BADHOST", "MTLS")
 
 
 def topics_file(folder: Path, prefix: str) -> Path:
-    """A small topics.yaml: two topics under `prefix`, one consumer group."""
-    path = folder / f"{prefix.rstrip('.')}.yaml"
-    path.write_text(
-        "\n".join(
-            [
-                "version: 1",
-                f"prefix: {prefix}",
-                "defaults: {partitions: 2, replication_factor: 1}",
-                "domains:",
-                "  user: {owner: user-service}",
-                "topics:",
-                f"  - name: {prefix}user.created",
-                f"  - name: {prefix}user.deleted",
-                "    config: {retention.ms: 1d}",
-                "",
-            ]
-        )
-    )
-    return path
+    """A small topics.yaml: two topics under `prefix`."""
+    lines = [
+        "version: 1",
+        f"prefix: {prefix}",
+        "defaults: {partitions: 2, replication_factor: 1}",
+        "domains:",
+        "  user: {owner: user-service}",
+        "topics:",
+        f"  - name: {prefix}user.created",
+        f"  - name: {prefix}user.deleted",
+        "    config: {retention.ms: 1d}",
+        "",
+    ]
+    return write_topics(folder, "\n".join(lines), f"{prefix.rstrip('.')}.yaml")
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dreamscape_infra.runtime.local import (
     server_properties,
     services_of,
 )
-from tests.fake_admin import FakeAdmin
-from tests.test_stack_cli import FakeRuntime, Harness
+from tests.fake_cluster import FakeCluster
+from tests.fake_runtime import FakeRuntime, Harness
 
 
 def _props(text: str) -> dict[str, str]:
@@ -95,7 +95,7 @@ def test_layout_files_without_acls_still_read(tmp_path: Path) -> None:
 
 
 def test_cli_up_acls_reaches_the_runtime() -> None:
-    harness = Harness(FakeRuntime(), FakeAdmin())
+    harness = Harness(FakeRuntime(), FakeCluster())
     code, _, _ = harness.invoke("up", "-r", "local", "--acls", "--kraft", "--no-sync")
     assert code == 0
     assert harness.runtime.calls[0][1] == UpOptions(kraft=True, acls=True)

@@ -11,12 +11,12 @@ from dreamscape_infra.kafka.cluster import ActionResult, NewTopicRequest
 from dreamscape_infra.topics.apply import apply_plan
 from dreamscape_infra.topics.desired import load_desired
 from dreamscape_infra.topics.plan import compute_plan
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeTopic
 from tests.health_support import generated_topics
 
 
 @dataclass
-class LosingAdmin(FakeAdmin):
+class LosingAdmin(FakeCluster):
     """Creates the first `keep` topics of a request, then answers _TRANSPORT for every one."""
 
     keep: int = 0

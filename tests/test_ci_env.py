@@ -4,17 +4,16 @@ topic-init (the packaged compose file), whose topics `up` syncs from the host.""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from dreamscape_infra.errors import ExitCode
-from dreamscape_infra.runtime.base import ProgressCallback, UpOptions, UpResult
-from tests.fake_admin import FakeAdmin
-from tests.test_stack_cli import FakeRuntime, Harness
+from dreamscape_infra.runtime.base import RuntimeName
+from tests.fake_cluster import FakeCluster
+from tests.fake_runtime import FakeRuntime, Harness
 
 
 def _harness() -> Harness:
-    return Harness(FakeRuntime(), FakeAdmin())
+    return Harness(FakeRuntime(), FakeCluster())
 
 
 def test_print_env_prints_only_env_lines_on_stdout() -> None:
@@ -70,18 +69,30 @@ def test_print_env_and_json_is_a_usage_error() -> None:
     assert "--print-env" in err
 
 
-@dataclass
-class PackagedDockerRuntime(FakeRuntime):
-    """The docker stack of the packaged compose file: no topic-init, so sync_from_host."""
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        result = super().up(options, progress)
-        return UpResult(result.status, sync_from_host=True)
-
-
 def test_docker_without_topic_init_syncs_from_the_host() -> None:
-    harness = Harness(PackagedDockerRuntime(), FakeAdmin())
+    # the packaged compose file has no topic-init: `up` syncs from the host
+    harness = Harness(FakeRuntime(sync_from_host=True), FakeCluster())
     code, out, _ = harness.invoke("up", "--runtime", "docker", "--print-env")
     assert code == 0
     assert out.splitlines() == ["KAFKA_BROKERS=127.0.0.1:9092", "DREAMSCAPE_RUNTIME=docker"]
     assert harness.admin.topics, "the host created the topics"
+
+
+def test_print_env_names_the_schema_registry_of_either_runtime() -> None:
+    from dataclasses import replace
+
+    from tests.fake_runtime import running_stack
+
+    cases: list[tuple[RuntimeName, str]] = [
+        ("local", "http://127.0.0.1:8081/apis/ccompat/v7"),
+        ("docker", "http://localhost:8081"),
+    ]
+    for runtime, url in cases:
+        stack = replace(
+            running_stack(runtime), urls=(("Kafka UI", "http://x"), ("Schema Registry", url))
+        )
+        harness = Harness(FakeRuntime(name=runtime, current=stack), FakeCluster())
+        code, out, err = harness.invoke("up", "-r", runtime, "--no-sync", "--print-env")
+        assert code == 0, err
+        assert f"SCHEMA_REGISTRY_URL={url}" in out.splitlines()
+        assert "http://x" not in out

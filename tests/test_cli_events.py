@@ -208,6 +208,67 @@ def test_tail_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], mess
     assert result.stdout == ""
 
 
+def test_a_file_topics_validate_rejects_is_rejected_the_same_way(tmp_path: Path) -> None:
+    """One loader: the events commands read topics.yaml as `topics validate` does, so a bad
+    value is exit 3 with the same located line, before any connection (the real adapters, at an
+    address that is never dialled)."""
+    path = topics_file(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    bad = text.replace("user.updated\n    partitions: 1", "user.updated\n    partitions: three")
+    assert bad != text
+    path.write_text(bad, encoding="utf-8")
+
+    def run(*args: str) -> Result:
+        result = runner.invoke(
+            app,
+            ["--topics-file", str(path), "--brokers", "127.0.0.1:1", *args],
+            obj=AppState(environ={}),
+        )
+        assert "Traceback" not in result.stderr
+        return result
+
+    expected = run("topics", "validate")
+    assert expected.exit_code == 3
+    first = expected.stderr.splitlines()[0]
+    assert first == f"error: {path}:14: topics[1].partitions: expected an integer (got 'three')"
+    for args in (
+        ("events", "tail", UC),
+        ("events", "validate", UC),
+        ("events", "produce", UC, "--source", "s", "--payload", "{}"),
+        ("events", "produce", "other.topic", "--raw", "x", "--allow-undeclared"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result.stderr)
+        assert result.stderr.splitlines()[0] == first, args
+
+
+def test_reading_needs_no_topics_file_and_producing_does(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yaml")
+
+    def run(
+        *args: str, reader: FakeReader | None = None, writer: FakeWriter | None = None
+    ) -> Result:
+        state = AppState(
+            environ={},
+            event_reader_factory=(lambda s: reader) if reader is not None else None,
+            event_writer_factory=(lambda s: writer) if writer is not None else None,
+            plain_tables=True,
+        )
+        return runner.invoke(app, ["--topics-file", missing, *args], obj=state)
+
+    result = run("events", "tail", UC, "--from-beginning", reader=populated())
+    assert result.exit_code == 0, result.stderr
+    assert "4 message(s)" in result.stderr
+    result = run("events", "validate", UC, reader=populated())
+    assert result.exit_code == 8  # still checked: two of its values are not JSON
+    result = run("events", "produce", UC, "--raw", "x", writer=FakeWriter({UC: 3}))
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"error: {missing}: file not found")
+    writer = FakeWriter({UC: 3})
+    result = run("events", "produce", UC, "--raw", "x", "--allow-undeclared", writer=writer)
+    assert result.exit_code == 0, result.stderr
+
+
 def test_no_broker_exits_4(tmp_path: Path) -> None:
     fail = EnvironmentFailure("Kafka is not reachable at x:1", hint="start it")
     for command in ("tail", "validate"):

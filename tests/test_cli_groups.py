@@ -12,7 +12,8 @@ from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.groups.client import GroupMember, OffsetRange
 from dreamscape_infra.settings import ConnectionSettings
-from tests.groups_support import FakeGroup, FakeGroups, write_topics_file
+from tests.fake_cluster import FakeCluster, FakeGroup, topics_with
+from tests.groups_support import write_topics_file
 
 AUTH = "dreamscape-auth-service-group"
 USER = "dreamscape-user-service-group"
@@ -25,10 +26,10 @@ def topics_file(tmp_path: Path) -> Path:
     return write_topics_file(tmp_path)
 
 
-def fake(members: int = 0) -> FakeGroups:
+def fake(members: int = 0) -> FakeCluster:
     """100 messages on user.created (34/33/33); the auth group committed 40 (14/13/13)."""
-    return FakeGroups(
-        topics={CREATED: 3, "dreamscape.user.deleted": 3, "dreamscape.auth.login": 2},
+    return FakeCluster(
+        topics=topics_with({CREATED: 3, "dreamscape.user.deleted": 3, "dreamscape.auth.login": 2}),
         ranges={
             (CREATED, 0): OffsetRange(0, 34),
             (CREATED, 1): OffsetRange(0, 33),
@@ -48,13 +49,13 @@ def fake(members: int = 0) -> FakeGroups:
 
 
 def invoke(
-    client: FakeGroups,
+    client: FakeCluster,
     topics_file: Path,
     *args: str,
     interactive: bool = False,
     stdin: str | None = None,
 ) -> tuple[int, str, str]:
-    def factory(settings: ConnectionSettings) -> FakeGroups:
+    def factory(settings: ConnectionSettings) -> FakeCluster:
         return client
 
     state = AppState(groups_factory=factory, environ={}, interactive=interactive, plain_tables=True)
@@ -101,6 +102,9 @@ def test_lag_json(topics_file: Path) -> None:
         "log_start": 0,
         "log_end": 34,
         "lag": 20,
+        "lag_seconds": None,  # the fake cluster holds no records
+        "status": "behind",
+        "lost_to_retention": 0,
         "member": {"consumer_id": "c-0", "client_id": "auth-0", "host": "10.0.0.1"},
     }
     assert auth["never_committed_topics"] == ["dreamscape.user.deleted"]

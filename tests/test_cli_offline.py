@@ -1,7 +1,9 @@
 """CLI tests of the commands that need no cluster: topics validate/show/schema, --version.
 
 Each bad topics file of test_desired.BAD_FILES must exit 3 with its location on stderr, one
-line per problem, and never a traceback.
+line per problem, and never a traceback; and a file `topics validate` rejects makes every
+command that reads it (groups lag, health, acls plan, topics plan/sync) exit 3 with the same
+first line, before any client talks to a cluster.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typer.testing import CliRunner, Result
 from dreamscape_infra import __version__
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
-from tests.test_desired import BAD_FILES, HEAD, SMALL, TWO_TOPICS, BadFile, write_topics
+from tests.test_desired import BAD_FILES, HEAD, SMALL, TWO_TOPICS, BadFile
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 
@@ -205,3 +208,70 @@ def test_bad_kafka_version_is_located(tmp_path: Path, setting: str, message: str
     result = invoke("--topics-file", str(path), "topics", "validate")
     assert result.exit_code == 3
     assert f"topics.yaml:2: {message}" in result.stderr
+
+
+# ---- every command that reads topics.yaml rejects what `topics validate` rejects --------------
+
+NOTHING_LISTENS = "127.0.0.1:1"  # port 1 (tcpmux) is never a broker: a refused connection
+READERS_OF_THE_FILE = [
+    ["groups", "lag"],
+    ["health"],
+    ["acls", "plan"],
+    ["topics", "plan"],
+    ["topics", "sync", "--yes"],
+]
+
+
+class NoCluster:
+    """A client of any kind (admin, groups, ACLs) that records every call and answers none."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self._calls = calls
+
+    def close(self) -> None:
+        """Closing a client that was opened contacts nobody (topics plan opens it first)."""
+
+    def __getattr__(self, name: str) -> Any:
+        self._calls.append(name)
+        raise AssertionError(f"the cluster was contacted: {name}")
+
+
+def bad_partitions_file(tmp_path: Path) -> Path:
+    text = SMALL.read_text(encoding="utf-8").replace("partitions: 3\n", "partitions: three\n", 1)
+    assert "partitions: three" in text
+    return write_topics(tmp_path, text)
+
+
+@pytest.mark.parametrize("command", READERS_OF_THE_FILE, ids=" ".join)
+def test_a_file_validate_rejects_fails_every_reader_alike(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = bad_partitions_file(tmp_path)
+    validate = invoke("-f", str(path), "topics", "validate")
+    assert validate.exit_code == 3
+    first_line = validate.stderr.splitlines()[0]
+    assert "partitions: expected an integer" in first_line
+
+    calls: list[str] = []
+    state = AppState(
+        environ={},
+        admin_factory=lambda _s: NoCluster(calls),
+        groups_factory=lambda _s: NoCluster(calls),
+        acl_admin_factory=lambda _s: NoCluster(calls),
+    )
+    args = ["--brokers", NOTHING_LISTENS, "-f", str(path), *command]
+    result = runner.invoke(app, args, obj=state)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines()[0] == first_line
+    assert result.stdout == ""
+    assert calls == []
+
+
+@pytest.mark.parametrize("command", READERS_OF_THE_FILE, ids=" ".join)
+def test_with_the_real_clients_too_the_file_fails_first(tmp_path: Path, command: list[str]) -> None:
+    """No fake: the real adapters, and an address nothing listens on (exit 4 if it were read)."""
+    path = bad_partitions_file(tmp_path)
+    first_line = invoke("-f", str(path), "topics", "validate").stderr.splitlines()[0]
+    result = invoke("--brokers", NOTHING_LISTENS, "-f", str(path), *command)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines()[0] == first_line

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeTopic
+from tests.topics_files import write_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -49,13 +50,13 @@ def test_every_command_accepts_output_and_o(command: Any) -> None:
     assert {"--output", "-o"} <= names
 
 
-def invoke(admin: FakeAdmin, *args: str, env: dict[str, str] | None = None) -> Any:
+def invoke(admin: FakeCluster, *args: str, env: dict[str, str] | None = None) -> Any:
     state = AppState(admin_factory=lambda _settings: admin, environ={}, interactive=False)
     return runner.invoke(app, ["--topics-file", SMALL, *args], obj=state, env=env)
 
 
-def admin_with_overrides() -> FakeAdmin:
-    return FakeAdmin(
+def admin_with_overrides() -> FakeCluster:
+    return FakeCluster(
         topics={
             "dreamscape.user.created": FakeTopic(6, 1, {"retention.ms": "86400000"}),
             "dreamscape.user.deleted": FakeTopic(3),
@@ -80,12 +81,13 @@ def test_import_json_is_one_document(args: tuple[str, ...]) -> None:
 
 
 def test_prune_summary_counts_declared_topics_only(tmp_path: Path) -> None:
-    one = tmp_path / "one.yaml"
-    one.write_text(
+    one = write_topics(
+        tmp_path,
         "version: 1\ndomains: {user: {owner: user-service}}\n"
-        "topics:\n  - name: dreamscape.user.created\n"
+        "topics:\n  - name: dreamscape.user.created\n",
+        "one.yaml",
     )
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={
             "dreamscape.user.created": FakeTopic(3),
             "dreamscape.old.a": FakeTopic(1),
@@ -111,7 +113,9 @@ LONG = "dreamscape.payment.partial.refund"
 
 def test_list_through_a_pipe_at_80_columns_keeps_whole_names_one_row_per_line() -> None:
     # CliRunner's stdout is not a terminal: the plain layout, whatever COLUMNS says.
-    admin = FakeAdmin(topics={f"dreamscape.payment.{i}.{'x' * 60}": FakeTopic(1) for i in range(3)})
+    admin = FakeCluster(
+        topics={f"dreamscape.payment.{i}.{'x' * 60}": FakeTopic(1) for i in range(3)}
+    )
     admin.topics[LONG] = FakeTopic(3, 1, {"retention.ms": "2592000000"})
     result = invoke(admin, "topics", "list", env={"COLUMNS": "80"})
     assert result.exit_code == 0
@@ -133,7 +137,7 @@ def test_list_through_a_pipe_at_80_columns_keeps_whole_names_one_row_per_line() 
     ],
 )
 def test_topics_tables_never_cut_names_through_a_pipe(args: tuple[str, ...]) -> None:
-    admin = FakeAdmin(topics={LONG: FakeTopic(3, 1, {"retention.ms": "1"})})
+    admin = FakeCluster(topics={LONG: FakeTopic(3, 1, {"retention.ms": "1"})})
     result = invoke(admin, *args, env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.stderr
     assert "…" not in result.stdout
@@ -142,7 +146,7 @@ def test_topics_tables_never_cut_names_through_a_pipe(args: tuple[str, ...]) -> 
 
 
 def test_on_a_terminal_names_fold_instead_of_being_cut() -> None:
-    admin = FakeAdmin(topics={LONG: FakeTopic(3, 1, {"retention.ms": "1"})})
+    admin = FakeCluster(topics={LONG: FakeTopic(3, 1, {"retention.ms": "1"})})
     state = AppState(
         admin_factory=lambda _settings: admin, environ={}, interactive=False, plain_tables=False
     )
@@ -174,7 +178,7 @@ def test_on_a_terminal_names_fold_instead_of_being_cut() -> None:
         ("events", "validate"),
         ("acls", "plan"),
         ("acls", "sync"),
-        ("health",),
+        ("health", "rules"),
         ("serve",),
     ],
     ids=" ".join,

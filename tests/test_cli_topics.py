@@ -13,7 +13,8 @@ from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.settings import ConnectionSettings
 from dreamscape_infra.topics.desired import load_desired
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeGroup, FakeTopic
+from tests.topics_files import write_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
@@ -21,11 +22,11 @@ runner = CliRunner()
 
 
 def invoke(
-    admin: FakeAdmin, *args: str, interactive: bool = False, stdin: str | None = None
+    admin: FakeCluster, *args: str, interactive: bool = False, stdin: str | None = None
 ) -> tuple[int, str, str]:
     seen: list[ConnectionSettings] = []
 
-    def factory(settings: ConnectionSettings) -> FakeAdmin:
+    def factory(settings: ConnectionSettings) -> FakeCluster:
         seen.append(settings)
         return admin
 
@@ -35,9 +36,9 @@ def invoke(
     return result.exit_code, result.stdout, result.stderr
 
 
-def synced_admin() -> FakeAdmin:
+def synced_admin() -> FakeCluster:
     desired = load_desired(TOPICS)
-    return FakeAdmin(
+    return FakeCluster(
         topics={
             t.name: FakeTopic(t.partitions, t.replication_factor, dict(t.configs))
             for t in desired.topics
@@ -69,7 +70,7 @@ def test_plan_detailed_exitcode_unfixable_is_6() -> None:
 
 
 def test_plan_without_detailed_exitcode_is_0_even_with_changes() -> None:
-    code, _, _ = invoke(FakeAdmin(), "topics", "plan")
+    code, _, _ = invoke(FakeCluster(), "topics", "plan")
     assert code == 0
 
 
@@ -98,7 +99,7 @@ def test_plan_json_is_one_document_with_stable_shape() -> None:
 
 
 def test_sync_creates_everything_and_a_second_plan_is_empty() -> None:
-    admin = FakeAdmin()
+    admin = FakeCluster()
     code, out, _ = invoke(admin, "topics", "sync")
     assert code == 0
     assert len(admin.topics) == 7
@@ -108,7 +109,7 @@ def test_sync_creates_everything_and_a_second_plan_is_empty() -> None:
 
 
 def test_sync_json_reports_each_action_with_its_result() -> None:
-    admin = FakeAdmin()
+    admin = FakeCluster()
     code, out, _ = invoke(admin, "topics", "sync", "-o", "json")
     assert code == 0
     doc = json.loads(out)
@@ -121,7 +122,7 @@ def test_sync_json_reports_each_action_with_its_result() -> None:
 
 
 def test_sync_env_prod_on_one_broker_fails_per_topic_and_names_them() -> None:
-    admin = FakeAdmin(brokers=1)
+    admin = FakeCluster(brokers=1)
     code, _out, err = invoke(admin, "topics", "sync", "--env", "prod")
     assert code == 4
     assert "dreamscape.user.created" in err
@@ -129,7 +130,7 @@ def test_sync_env_prod_on_one_broker_fails_per_topic_and_names_them() -> None:
 
 
 def test_dry_run_changes_nothing() -> None:
-    admin = FakeAdmin(brokers=1)
+    admin = FakeCluster(brokers=1)
     code, out, _ = invoke(admin, "topics", "sync", "--dry-run")
     assert code == 0
     assert admin.topics == {}
@@ -171,7 +172,7 @@ def test_prune_on_a_terminal_asks(answer: str, code: int, deleted: bool) -> None
 def test_prune_refuses_topics_with_consumer_offsets_unless_forced() -> None:
     admin = synced_admin()
     admin.topics["dreamscape.legacy.thing"] = FakeTopic(1)
-    admin.groups["dreamscape.legacy.thing"] = ("legacy-group",)
+    admin.groups["legacy-group"] = FakeGroup(committed={("dreamscape.legacy.thing", 0): 1})
     code, out, _ = invoke(admin, "topics", "sync", "--prune", "--yes")
     assert code == 7
     assert "legacy-group" in out
@@ -221,16 +222,15 @@ def test_write_reassignment_for_rf_drift(tmp_path: Path) -> None:
 
 
 def test_unreachable_kafka_is_one_line_exit_4() -> None:
-    code, out, err = invoke(FakeAdmin(reachable=False), "topics", "plan")
+    code, out, err = invoke(FakeCluster(reachable=False), "topics", "plan")
     assert code == 4
     assert out == ""
     assert err.splitlines()[0] == "error: Kafka is not reachable at fake:9092"
 
 
 def test_bad_topics_file_exits_3_and_never_touches_the_cluster(tmp_path: Path) -> None:
-    bad = tmp_path / "topics.yaml"
-    bad.write_text("version: 1\ndomains: {}\ntopics:\n  - name: Bad Name\n")
-    admin = FakeAdmin()
+    bad = write_topics(tmp_path, "version: 1\ndomains: {}\ntopics:\n  - name: Bad Name\n")
+    admin = FakeCluster()
     state = AppState(admin_factory=lambda s: admin, environ={}, interactive=False)
     result = runner.invoke(
         app, ["--topics-file", str(bad), "topics", "sync", "--prune", "--yes"], obj=state
@@ -267,13 +267,13 @@ def test_describe_shows_partitions_configs_and_differences() -> None:
 
 
 def test_describe_missing_topic_exit_4() -> None:
-    code, _, err = invoke(FakeAdmin(), "topics", "describe", "dreamscape.nope.x")
+    code, _, err = invoke(FakeCluster(), "topics", "describe", "dreamscape.nope.x")
     assert code == 4
     assert "dreamscape.nope.x" in err
 
 
 def test_import_writes_a_loadable_fragment_with_overrides_only() -> None:
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={
             "dreamscape.user.created": FakeTopic(6, 1, {"retention.ms": "86400000"}),
             "dreamscape.user.deleted": FakeTopic(3),
@@ -300,7 +300,7 @@ def test_import_writes_a_loadable_fragment_with_overrides_only() -> None:
 def test_environment_failure_message_carries_no_secret() -> None:
     secret = "hunter2-very-secret"
 
-    def factory(settings: ConnectionSettings) -> FakeAdmin:
+    def factory(settings: ConnectionSettings) -> FakeCluster:
         raise EnvironmentFailure(f"cannot connect with {settings!r}")
 
     state = AppState(
@@ -315,7 +315,7 @@ def test_environment_failure_message_carries_no_secret() -> None:
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_a_bug_is_one_line_exit_1_and_traceback_only_with_verbose(verbose: bool) -> None:
-    def factory(settings: ConnectionSettings) -> FakeAdmin:
+    def factory(settings: ConnectionSettings) -> FakeCluster:
         raise RuntimeError("boom")
 
     state = AppState(admin_factory=factory, environ={}, interactive=False)

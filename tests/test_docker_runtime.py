@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.docker import (
     ALL_SERVICES,
+    EXTERNAL_PORT,
     DockerComposeRuntime,
     DockerFailure,
     classify_docker_error,
@@ -31,6 +33,7 @@ from dreamscape_infra.runtime.docker import (
     find_compose_file,
     statuses_from_ps,
 )
+from tests.addresses import refused_host
 from tests.kafka_support import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,6 +102,9 @@ class Shim:
     log: Path
     monkeypatch: pytest.MonkeyPatch
     tmp_path: Path
+    # KAFKA_ADVERTISED_HOST: where the CLI looks for the broker, a host whose 9092 refuses,
+    # so a stack running on this machine (`make run`) is neither seen nor touched
+    broker_host: str
 
     def calls(self) -> list[list[str]]:
         """Every docker call; topic-init's random one-off name becomes RUN_NAME (checked here)."""
@@ -128,7 +134,7 @@ class Shim:
 
 
 @pytest.fixture
-def shim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Shim:
+def shim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shim]:
     bin_dir = tmp_path / "shim-bin"
     bin_dir.mkdir()
     script = bin_dir / "docker"
@@ -141,7 +147,9 @@ def shim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Shim:
         if name.startswith("DOCKER_SHIM_") and name != "DOCKER_SHIM_LOG":
             monkeypatch.delenv(name)
     monkeypatch.delenv("DREAMSCAPE_COMPOSE_FILE", raising=False)
-    return Shim(log=log, monkeypatch=monkeypatch, tmp_path=tmp_path)
+    with refused_host(EXTERNAL_PORT) as host:
+        monkeypatch.setenv("KAFKA_ADVERTISED_HOST", host)
+        yield Shim(log=log, monkeypatch=monkeypatch, tmp_path=tmp_path, broker_host=host)
 
 
 def compose(*args: str, profiles: tuple[str, ...] = ()) -> list[str]:
@@ -665,7 +673,7 @@ def test_cli_up_with_ui_profile_reaches_compose(shim: Shim) -> None:
         compose("run", "--name", RUN_NAME, "--no-TTY", "--rm", "topic-init", profiles=("ui",))
         in calls
     )
-    assert "Kafka is ready at localhost:9092" in result.stdout
+    assert f"Kafka is ready at {shim.broker_host}:9092" in result.stdout
 
 
 def test_cli_up_with_schema_profile_no_wait_and_timeout(shim: Shim) -> None:
@@ -737,7 +745,7 @@ def test_cli_down_v_in_a_real_process_without_terminal(shim: Shim) -> None:
 def test_cli_status_json_and_logs(shim: Shim) -> None:
     shim.ps_output([ps_entry("kafka", publishers=published(9092))])
     result = run_cli("status", "--runtime", "docker", "-o", "json")
-    # the shim says kafka runs, but no broker answers on 9092: status says so, exit 4
+    # the shim says kafka runs, but no broker answers at the advertised host: status says so
     assert result.exit_code == 4, result.output
     document = json.loads(result.stdout)
     assert document["broker"]["reachable"] is False

@@ -20,7 +20,7 @@ from dreamscape_infra.events.position import (
 )
 from dreamscape_infra.events.read import read_batches
 from dreamscape_infra.events.schema import EnvelopeChecker
-from dreamscape_infra.events.select import (
+from dreamscape_infra.events.selection import (
     MessageFilter,
     check_declared,
     resolve_topics,

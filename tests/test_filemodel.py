@@ -420,11 +420,6 @@ INVALID = [
 ]
 
 
-def test_corpus_covers_the_faults() -> None:
-    assert len(VALID) >= 5
-    assert len(INVALID) >= 40
-
-
 @pytest.mark.parametrize("document", VALID)
 def test_valid_documents_pass_both(document: dict[str, Any]) -> None:
     assert outcome(document) == (True, [])

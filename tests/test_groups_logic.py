@@ -19,7 +19,8 @@ from dreamscape_infra.groups.reset import (
 )
 from dreamscape_infra.groups.status import GroupStatus, judge, judge_all
 from dreamscape_infra.topics.desired import load_desired
-from tests.groups_support import FakeGroup, FakeGroups, write_topics_file
+from tests.fake_cluster import FakeCluster, FakeGroup, topics_with
+from tests.groups_support import write_topics_file
 
 AUTH = "dreamscape-auth-service-group"
 USER = "dreamscape-user-service-group"
@@ -87,15 +88,17 @@ def topics_file(tmp_path: Path) -> Path:
     return write_topics_file(tmp_path)
 
 
-def cluster() -> FakeGroups:
+def cluster() -> FakeCluster:
     member = GroupMember("consumer-1-abc", "auth-1", "10.0.0.7", (("dreamscape.user.created", 0),))
-    return FakeGroups(
-        topics={
-            "dreamscape.user.created": 3,
-            "dreamscape.user.deleted": 3,
-            "dreamscape.auth.login": 2,
-            "other.topic": 1,
-        },
+    return FakeCluster(
+        topics=topics_with(
+            {
+                "dreamscape.user.created": 3,
+                "dreamscape.user.deleted": 3,
+                "dreamscape.auth.login": 2,
+                "other.topic": 1,
+            }
+        ),
         ranges={
             ("dreamscape.user.created", 0): OffsetRange(0, 34),
             ("dreamscape.user.created", 1): OffsetRange(0, 33),
@@ -157,7 +160,11 @@ def test_round_trips_do_not_depend_on_partitions(topics_file: Path) -> None:
         "describe_groups",
         "committed_offsets",
         "offset_ranges",
+        "record_timestamps",  # one round: no partition has two lagging groups at two positions
     ]
+    client = cluster()
+    read_group_lags(client, load_desired(topics_file), all_groups=True, lag_seconds=False)
+    assert "record_timestamps" not in client.calls
 
 
 def test_all_groups_and_topic_filter(topics_file: Path) -> None:

@@ -36,6 +36,7 @@ from dreamscape_infra.health.checks import (
 from dreamscape_infra.health.metrics import MetricsInput, exposition
 from dreamscape_infra.health.server import CachedHealth, make_server
 from dreamscape_infra.health.sources import Observation, expected_brokers, health_reads
+from dreamscape_infra.kafka.client_host import ClientCrashed
 from dreamscape_infra.kafka.cluster import (
     BrokerInfo,
     ClusterInfo,
@@ -44,10 +45,8 @@ from dreamscape_infra.kafka.cluster import (
     PartitionInfo,
     TopicState,
 )
-from dreamscape_infra.kafka.isolated import ClientCrashed
 from dreamscape_infra.settings import ConnectionSettings
-from tests.fake_admin import FakeAdmin, FakeTopic
-from tests.groups_support import FakeGroup, FakeGroups
+from tests.fake_cluster import FakeCluster, FakeGroup, FakeTopic
 from tests.health_support import write_prod_topics
 from tests.kafka_support import free_ports
 
@@ -278,7 +277,7 @@ def test_metrics_cover_distribution_problems_sync_and_lag() -> None:
     no_commit = (("group", "dreamscape-user-service-group"), ("partition", "1"), ("topic", "t"))
     assert got[("dreamscape_consumergroup_lag", no_commit)] == 2
     assert ("dreamscape_consumergroup_committed_offset", no_commit) not in got
-    assert got[("dreamscape_consumergroup_lag_sum", (("group", "adhoc-cli"),))] == 1000
+    assert got[("dreamscape_consumergroup_total_lag", (("group", "adhoc-cli"),))] == 1000
 
 
 def test_metrics_when_down_say_so_without_cluster_series() -> None:
@@ -487,24 +486,16 @@ def test_expected_brokers_from_cluster_json_only_when_bootstrap_points_at_it(
 # ---- the CLI with the fake admin ---------------------------------------------------------------
 
 
-def invoke_health(
-    admin: FakeAdmin, topics_file: Path, *args: str, groups: FakeGroups | None = None
-) -> tuple[int, str, str]:
-    fake_groups = groups if groups is not None else FakeGroups()
-    state = AppState(
-        admin_factory=lambda s: admin,
-        groups_factory=lambda s: fake_groups,
-        environ={},
-        interactive=False,
-    )
+def invoke_health(cluster: FakeCluster, topics_file: Path, *args: str) -> tuple[int, str, str]:
+    state = cluster.app_state(interactive=False)
     result = runner.invoke(app, ["-f", str(topics_file), "health", *args], obj=state)
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout, result.stderr
 
 
-def prod_admin(isr_short: bool = False) -> FakeAdmin:
+def prod_cluster(isr_short: bool = False) -> FakeCluster:
     overrides = {"min.insync.replicas": "2"}
-    return FakeAdmin(
+    return FakeCluster(
         topics={
             "dreamscape.user.created": FakeTopic(3, 3, dict(overrides), isr_short=isr_short),
             "dreamscape.user.updated": FakeTopic(2, 3, dict(overrides)),
@@ -514,14 +505,15 @@ def prod_admin(isr_short: bool = False) -> FakeAdmin:
 
 
 def test_cli_health_up_exit_0_json_shape(tmp_path: Path) -> None:
-    admin = prod_admin()
+    admin = prod_cluster()
     code, out, _ = invoke_health(admin, write_prod_topics(tmp_path), "--env", "prod", "-o", "json")
     assert code == 0
     doc = json.loads(out)
     assert doc["status"] == "UP"
     assert doc["components"]["topics_sync"]["details"]["pending_changes"] == 0
-    # one batched read: a snapshot and a DescribeCluster, nothing per topic
-    assert admin.calls == ["snapshot", "describe_cluster"]
+    # one batched read: a snapshot and a DescribeCluster, nothing per topic; then the lag
+    assert admin.calls[:2] == ["snapshot", "describe_cluster"]
+    assert not {"snapshot", "describe_cluster"} & set(admin.calls[2:])
 
 
 def test_health_reads_lag_that_cannot_be_read_is_not_checked_and_not_asked_when_down() -> None:
@@ -531,11 +523,11 @@ def test_health_reads_lag_that_cannot_be_read_is_not_checked_and_not_asked_when_
         asked.append("lag")
         raise ClientCrashed("the Kafka client process was killed by SIGABRT, twice in a row")
 
-    observation, lag = health_reads(prod_admin, crashed, None)
+    observation, lag = health_reads(prod_cluster, crashed, None)
     assert observation.read.snapshot is not None
     assert (lag, asked) == (None, ["lag"])
 
-    def unreachable() -> FakeAdmin:
+    def unreachable() -> FakeCluster:
         raise EnvironmentFailure("Kafka is not reachable at 127.0.0.1:1")
 
     observation, lag = health_reads(unreachable, crashed, None)
@@ -548,34 +540,28 @@ def test_cli_health_judges_declared_group_lag_read_through_the_groups_capability
 ) -> None:
     """health's lag component gets its GroupLag values from groups.lag.read_group_lags."""
     topic = "dreamscape.user.created"
-    groups = FakeGroups(
-        topics={topic: 3, "dreamscape.user.updated": 2},
-        ranges={(topic, p): OffsetRange(0, 20) for p in range(3)},
-        groups={"dreamscape-user-service-group": FakeGroup(committed={(topic, 0): 5})},
-    )
+    cluster = prod_cluster()  # the topics health checks are the ones whose lag it reads
+    cluster.ranges = {(topic, p): OffsetRange(0, 20) for p in range(3)}
+    cluster.groups = {"dreamscape-user-service-group": FakeGroup(committed={(topic, 0): 5})}
     args = ("--env", "prod", "-o", "json")
-    code, out, _ = invoke_health(prod_admin(), write_prod_topics(tmp_path), *args, groups=groups)
+    code, out, _ = invoke_health(cluster, write_prod_topics(tmp_path), *args)
     lag = json.loads(out)["components"]["consumer_lag"]
     assert code == 0
     assert lag["status"] == "UP"
     assert lag["details"]["checked"] is True
     # 15 behind on partition 0, 20 on each of the two never-committed partitions
-    code, out, _ = invoke_health(
-        prod_admin(), write_prod_topics(tmp_path), *args, "--max-lag", "50", groups=groups
-    )
+    code, out, _ = invoke_health(cluster, write_prod_topics(tmp_path), *args, "--max-lag", "50")
     assert code == 8
     assert json.loads(out)["components"]["consumer_lag"]["status"] == "DEGRADED"
     assert "55" in json.dumps(json.loads(out)["components"]["consumer_lag"]["details"])
-    code, _, _ = invoke_health(
-        prod_admin(), write_prod_topics(tmp_path), *args, "--max-lag", "55", groups=groups
-    )
+    code, _, _ = invoke_health(cluster, write_prod_topics(tmp_path), *args, "--max-lag", "55")
     assert code == 0
-    assert groups.closed
+    assert cluster.closed
 
 
 def test_cli_health_degraded_exit_8_names_the_count(tmp_path: Path) -> None:
     code, out, err = invoke_health(
-        prod_admin(isr_short=True), write_prod_topics(tmp_path), "--env", "prod"
+        prod_cluster(isr_short=True), write_prod_topics(tmp_path), "--env", "prod"
     )
     assert code == 8
     assert "DEGRADED" in out
@@ -585,14 +571,14 @@ def test_cli_health_degraded_exit_8_names_the_count(tmp_path: Path) -> None:
 
 def test_cli_health_expect_more_brokers_is_degraded(tmp_path: Path) -> None:
     code, _, err = invoke_health(
-        prod_admin(), write_prod_topics(tmp_path), "--env", "prod", "--expect-brokers", "4"
+        prod_cluster(), write_prod_topics(tmp_path), "--env", "prod", "--expect-brokers", "4"
     )
     assert code == 8
     assert "brokers" in err
 
 
 def test_cli_health_pending_changes_is_degraded(tmp_path: Path) -> None:
-    admin = prod_admin()
+    admin = prod_cluster()
     del admin.topics["dreamscape.user.updated"]
     code, out, _ = invoke_health(admin, write_prod_topics(tmp_path), "--env", "prod", "-o", "json")
     assert code == 8
@@ -600,7 +586,7 @@ def test_cli_health_pending_changes_is_degraded(tmp_path: Path) -> None:
 
 
 def test_cli_health_unreachable_is_down_exit_4_with_one_document(tmp_path: Path) -> None:
-    admin = prod_admin()
+    admin = prod_cluster()
     admin.reachable = False
     code, out, err = invoke_health(admin, write_prod_topics(tmp_path), "-o", "json")
     assert code == 4
@@ -609,9 +595,22 @@ def test_cli_health_unreachable_is_down_exit_4_with_one_document(tmp_path: Path)
 
 
 def test_cli_health_without_topics_file_still_judges_the_cluster(tmp_path: Path) -> None:
-    code, out, _ = invoke_health(prod_admin(), tmp_path / "absent.yaml", "-o", "json")
+    code, out, _ = invoke_health(prod_cluster(), tmp_path / "absent.yaml", "-o", "json")
     assert code == 0
     assert json.loads(out)["components"]["topics_sync"]["status"] == "UNKNOWN"
+
+
+def test_cli_health_with_its_real_clients_in_a_child_and_no_broker_is_down_exit_4(
+    tmp_path: Path,
+) -> None:
+    """AppState's default ClientHost: the real adapters, in a spawned child."""
+    (dead,) = free_ports(1)
+    state = AppState(environ={"KAFKA_BROKERS": f"127.0.0.1:{dead}"}, interactive=False)
+    args = ["-f", str(tmp_path / "absent.yaml"), "health", "-o", "json"]
+    result = runner.invoke(app, args, obj=state)
+    assert result.exit_code == 4, result.output
+    error = json.loads(result.stdout)["components"]["brokers"]["details"]["error"]
+    assert f"Kafka is not reachable at 127.0.0.1:{dead}" in error
 
 
 @pytest.mark.parametrize(
@@ -626,7 +625,7 @@ def test_cli_health_without_topics_file_still_judges_the_cluster(tmp_path: Path)
     ],
 )
 def test_bad_input_is_exit_2(args: list[str]) -> None:
-    state = AppState(admin_factory=lambda s: prod_admin(), environ={})
+    state = AppState(admin_factory=lambda s: prod_cluster(), environ={})
     result = runner.invoke(app, args, obj=state)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -640,7 +639,7 @@ def test_reader_reads_configs_once_per_ttl_and_partitions_every_time(tmp_path: P
     from dreamscape_infra.topics.desired import load_desired
 
     desired = load_desired(str(write_prod_topics(tmp_path)), "prod")
-    admin = prod_admin()
+    admin = prod_cluster()
     clock = Clock()
     reader = ClusterReader(admin, desired, config_ttl_s=60.0, clock=clock)
     first = reader.read()
@@ -667,7 +666,7 @@ def test_reader_reads_configs_again_when_a_declared_topic_appears(tmp_path: Path
     from dreamscape_infra.topics.desired import load_desired
 
     desired = load_desired(str(write_prod_topics(tmp_path)), "prod")
-    admin = prod_admin()
+    admin = prod_cluster()
     updated = admin.topics.pop("dreamscape.user.updated")
     reader = ClusterReader(admin, desired, config_ttl_s=60.0, clock=Clock())
     assert reader.read().sync.pending_changes == 1  # type: ignore[union-attr]

@@ -1,14 +1,16 @@
 """`up`'s wait for a ready cluster, with an injected readiness probe, fake processes and a fake
 clock: no JVM, no Kafka client, no real waiting.
 
-Ready means DescribeCluster sees every broker of the layout and a controller; a JVM that dies
+Ready means DescribeCluster sees every broker id of the layout and a controller, and every
+broker JVM this `up` started has logged Kafka's start line (a killed broker's old registration
+outlives it in ZooKeeper for the session timeout, so the ids alone say nothing); a JVM that dies
 during the wait fails `up` with its log lines (or is restarted when ZooKeeper still held its old
 session); the deadline gives up with what it was waiting for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +21,16 @@ from dreamscape_infra.kafka.cluster import BrokerInfo, ClusterInfo
 from dreamscape_infra.runtime.base import UpOptions
 from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
 from dreamscape_infra.settings import ConnectionSettings
+from tests.fake_processes import FakeProcesses, started_line
 
 # One answer per poll: a ClusterInfo, or None for "nothing answers yet".
 Answer = ClusterInfo | None
 
 
 def registered(count: int, controller: int | None = 1) -> ClusterInfo:
-    return ClusterInfo("c", controller, tuple(BrokerInfo(i, "127.0.0.1", i) for i in range(count)))
+    """Brokers 1..count registered (the layout's ids)."""
+    brokers = tuple(BrokerInfo(i, "127.0.0.1", 12091 + i) for i in range(1, count + 1))
+    return ClusterInfo("c", controller, brokers)
 
 
 @dataclass
@@ -50,55 +55,6 @@ class ScriptedProbe:
 
 
 @dataclass
-class FakeJvms:
-    """Processes whose spawned JVMs live until `kill` is called."""
-
-    argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    spawned: list[str] = field(default_factory=list)  # config file of each spawn, in order
-    ended: dict[int, int] = field(default_factory=dict)  # exit status of the killed ones
-    next_pid: int = 700
-
-    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
-        self.next_pid += 1
-        self.argv[self.next_pid] = tuple(argv)
-        self.spawned.append(argv[-1])
-        with log_file.open("a") as log:
-            log.write("starting\n")
-        return self.next_pid
-
-    def run(
-        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
-    ) -> int:
-        return 0
-
-    def command_line(self, pid: int) -> tuple[str, ...] | None:
-        return self.argv.get(pid)
-
-    def exit_status(self, pid: int) -> int | None:
-        return self.ended.get(pid)
-
-    def terminate(self, pid: int, *, kill: bool = False) -> None:
-        self.argv.pop(pid, None)
-
-    def port_free(self, host: str, port: int) -> bool:
-        return True
-
-    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
-        return True
-
-    def kill(
-        self, state_dir: Path, service: str, log_line: str = "", status: int | None = None
-    ) -> None:
-        pid = int((state_dir / service / f"{service}.pid").read_text())
-        self.argv.pop(pid)
-        if status is not None:
-            self.ended[pid] = status
-        if log_line:
-            with (state_dir / service / f"{service}.log").open("a") as log:
-                log.write(log_line + "\n")
-
-
-@dataclass
 class FakeClock:
     now: float = 1000.0
     sleeps: list[float] = field(default_factory=list)
@@ -114,7 +70,7 @@ class FakeClock:
 @dataclass
 class Stack:
     runtime: LocalRuntime
-    jvms: FakeJvms
+    jvms: FakeProcesses
     clock: FakeClock
     probe: ScriptedProbe
     opened: list[ConnectionSettings]
@@ -140,7 +96,7 @@ def make_stack(tmp_path: Path) -> Callable[[ScriptedProbe], Stack]:
     env = {"KAFKA_HOME": str(home), "JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}
 
     def make(probe: ScriptedProbe) -> Stack:
-        jvms, clock = FakeJvms(), FakeClock()
+        jvms, clock = FakeProcesses(quiet=False), FakeClock()
         opened: list[ConnectionSettings] = []
 
         def open_probe(settings: ConnectionSettings) -> ScriptedProbe:
@@ -185,7 +141,7 @@ def test_timeout_says_what_it_waited_for(make_stack: Callable[[ScriptedProbe], S
     assert caught.value.message == (
         "Kafka did not become ready within 5s (2/3 brokers registered); it keeps running"
     )
-    assert caught.value.details == ["starting"]  # the first broker's log
+    assert caught.value.details == ["starting", started_line(1)]  # the first broker's log
     assert stack.probe.closed
     assert stack.clock.now >= 1005.0
     assert stack.probe.polls == 21  # one poll per 0.25 s, plus the one at the deadline
@@ -251,7 +207,69 @@ def test_a_broker_refused_for_a_stale_session_is_restarted(
     stack = make_stack(ScriptedProbe([None, None, None, registered(3)], on_poll=refuse_once))
     stack.up()
     config = str(stack.state_dir / "kafka-3" / "server.properties")
-    assert stack.jvms.spawned.count(config) == 2, "kafka-3 was started again"
+    assert stack.jvms.configs.count(config) == 2, "kafka-3 was started again"
     assert ("kafka-3", "waiting for ZooKeeper to expire the old broker session") in stack.progress
     assert 1.0 in stack.clock.sleeps  # start_retry_s before the new JVM
     assert stack.probe.polls == 4
+
+
+def test_a_restarted_broker_is_not_ready_on_its_old_registration(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    """kill -9 of kafka-2, then `up`: ZooKeeper still lists broker 2 (its old session), so
+    DescribeCluster shows all three ids while the new JVM starts. Ready only once it says so."""
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up()
+    stack.jvms.kill(stack.state_dir, "kafka-2", status=-9)
+    stack.jvms.quiet = True
+    log = stack.state_dir / "kafka-2" / "kafka-2.log"
+
+    def start_at_poll_4(poll: int) -> None:
+        if poll == 4:
+            stack.jvms.say_started(log)
+
+    stack.probe.polls, stack.probe.on_poll = 0, start_at_poll_4
+    stack.progress.clear()
+    stack.up()
+    assert stack.jvms.configs[-1] == str(stack.state_dir / "kafka-2" / "server.properties")
+    assert stack.probe.polls == 4, "it waited for the restarted broker's own start"
+    assert ("kafka", "3/3 brokers registered; kafka-2 still starting") in stack.progress
+
+
+def test_the_layout_s_ids_count_not_the_number_of_brokers(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    other = ClusterInfo("c", 1, tuple(BrokerInfo(i, "127.0.0.1", i) for i in (1, 2, 7)))
+    stack = make_stack(ScriptedProbe([other, other, registered(3)]))
+    stack.up()
+    assert stack.probe.polls == 3
+    assert ("kafka", "2/3 brokers registered") in stack.progress
+
+
+def test_the_environment_is_recorded_and_kept_by_a_restart(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    assert stack.runtime.status().environment == "prod"
+    stack.jvms.kill(stack.state_dir, "kafka-2", status=-9)
+    stack.up()  # a plain `up` after the crash
+    assert stack.runtime.status().environment == "prod"
+    stack.up(environment="dev")  # running: the stack keeps its own (the CLI says the rest)
+    assert stack.runtime.status().environment == "prod"
+
+
+def test_a_stopped_stack_takes_the_environment_asked_for(
+    make_stack: Callable[[ScriptedProbe], Stack],
+) -> None:
+    from dreamscape_infra.runtime.base import no_progress
+
+    stack = make_stack(ScriptedProbe([registered(3)]))
+    stack.up(environment="prod")
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    stack.up()
+    assert stack.runtime.status().environment == "prod", "a plain restart keeps it"
+    stack.runtime.down(remove_data=False, progress=no_progress)
+    result = stack.runtime.up(UpOptions(brokers=3, environment="dev"), lambda s, m: None)
+    assert result.status.environment == "dev"
+    assert "this stack was started with --env prod; it now syncs --env dev" in result.notes

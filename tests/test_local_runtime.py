@@ -15,7 +15,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,7 @@ from dreamscape_infra.runtime.local import (
     zoo_cfg,
 )
 from dreamscape_infra.runtime.process import OsProcesses
+from tests.fake_processes import START_LINE, FakeProcesses
 from tests.kafka_support import (
     KafkaCluster,
     free_port_block,
@@ -149,7 +150,7 @@ def test_pinned_versions_match_the_poms() -> None:
 def test_up_rejects_options_it_cannot_honour(tmp_path: Path) -> None:
     runtime = LocalRuntime(LocalConfig(state_dir=tmp_path), env={})
     for options, message in [
-        (UpOptions(profiles=("ui",)), "Kafka UI and Schema Registry need --runtime docker"),
+        (UpOptions(profiles=("nope",)), "--profile nope: the local runtime has no such profile"),
         (UpOptions(brokers=4), "--brokers 4: expected 1 to 3"),
         (UpOptions(kraft=True, brokers=2), "--kraft runs one combined"),
     ]:
@@ -211,41 +212,6 @@ def test_cli_up_without_java_exits_4(tmp_path: Path) -> None:
 
 
 # ---- pid files, signals and logs, with fake processes ----------------------------------------
-
-
-@dataclass
-class FakeProcesses:
-    """Processes where pids map to argv; SIGTERM is ignored by pids in `stubborn`."""
-
-    argv: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    stubborn: set[int] = field(default_factory=set)
-    signals: list[tuple[int, str]] = field(default_factory=list)
-    busy_ports: set[int] = field(default_factory=set)
-
-    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
-        raise AssertionError("not used")
-
-    def run(
-        self, argv: Sequence[str], log_file: Path, env: Mapping[str, str], timeout_s: float
-    ) -> int:
-        raise AssertionError("not used")
-
-    def command_line(self, pid: int) -> tuple[str, ...] | None:
-        return self.argv.get(pid)
-
-    def exit_status(self, pid: int) -> int | None:
-        return None
-
-    def terminate(self, pid: int, *, kill: bool = False) -> None:
-        self.signals.append((pid, "KILL" if kill else "TERM"))
-        if kill or pid not in self.stubborn:
-            self.argv.pop(pid, None)
-
-    def port_free(self, host: str, port: int) -> bool:
-        return port not in self.busy_ports
-
-    def port_open(self, host: str, port: int, timeout_s: float = 0.3) -> bool:
-        return True
 
 
 def _fake_stack(tmp_path: Path, procs: FakeProcesses) -> LocalRuntime:
@@ -683,21 +649,6 @@ def test_two_broker_cluster(lifecycle_env: dict[str, str]) -> None:
 # ---- up's orchestration, with fake processes and a fake Java ----------------------------------
 
 
-@dataclass
-class SpawningProcesses(FakeProcesses):
-    """Spawned processes stay 'alive' with their argv; nothing is ever ready."""
-
-    spawned: list[tuple[str, ...]] = field(default_factory=list)
-    next_pid: int = 500
-
-    def spawn(self, argv: Sequence[str], log_file: Path, env: Mapping[str, str]) -> int:
-        self.next_pid += 1
-        self.argv[self.next_pid] = tuple(argv)
-        self.spawned.append(tuple(argv))
-        log_file.write_text("started\n")
-        return self.next_pid
-
-
 def _fake_install(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "kafka-home"
     (home / "libs").mkdir(parents=True)
@@ -711,7 +662,7 @@ def _fake_install(tmp_path: Path) -> dict[str, str]:
 
 def test_up_spawns_zookeeper_then_brokers_with_our_jvm_command(tmp_path: Path) -> None:
     env = _fake_install(tmp_path)
-    procs = SpawningProcesses()
+    procs = FakeProcesses()
     state = tmp_path / "state"
     (port,) = free_ports(1)
     runtime = LocalRuntime(
@@ -747,12 +698,12 @@ def test_up_timeout_says_kafka_keeps_running(tmp_path: Path) -> None:
     runtime = LocalRuntime(
         LocalConfig(state_dir=tmp_path / "s", zk_port=zk_port, kafka_port=kafka_port),
         env=env,
-        processes=SpawningProcesses(),
+        processes=FakeProcesses(),
     )
     with pytest.raises(EnvironmentFailure) as caught:
         runtime.up(UpOptions(timeout_s=1), no_progress)
     assert caught.value.message.startswith("Kafka did not become ready within 1s")
-    assert caught.value.details == ["started"]
+    assert caught.value.details == [START_LINE]
 
 
 def test_ci_turns_missing_jars_into_failures(

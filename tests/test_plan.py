@@ -20,9 +20,9 @@ from dreamscape_infra.topics.plan import (
     compute_plan,
     reassignment_for_rf,
 )
-from dreamscape_infra.topics.reconcile import Observed, make_plan, sync_desired
+from dreamscape_infra.topics.reconcile import Observed, make_plan, observe, sync_desired
 from dreamscape_infra.topics.render import render_plan
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeTopic
 
 NOW = 10_000_000_000
 
@@ -164,7 +164,7 @@ def test_plan_cases(
     expected: list[tuple[str, str | None]],
     status: str,
 ) -> None:
-    admin = FakeAdmin(topics={desired_spec.name: actual} if actual else {}, brokers=3)
+    admin = FakeCluster(topics={desired_spec.name: actual} if actual else {}, brokers=3)
     desired = desired_of(desired_spec)
     plan = compute_plan(desired, admin.snapshot([desired_spec.name]), options)
     assert len(plan.topics) == 1
@@ -186,7 +186,7 @@ def test_partition_growth_on_keyed_topics_needs_a_flag(
     keyed: bool, configs: dict[str, str], allow: bool, blocked: bool
 ) -> None:
     s = spec(partitions=6, keyed=keyed, configs=configs)
-    admin = FakeAdmin(topics={s.name: FakeTopic(3, overrides=dict(configs))})
+    admin = FakeCluster(topics={s.name: FakeTopic(3, overrides=dict(configs))})
     plan = compute_plan(
         desired_of(s), admin.snapshot([s.name]), PlanOptions(allow_keyed_repartition=allow)
     )
@@ -199,7 +199,7 @@ def test_partition_growth_on_keyed_topics_needs_a_flag(
 
 def test_config_change_shows_current_source_and_desired() -> None:
     s = spec(configs={"retention.ms": "86400000", "cleanup.policy": "compact"})
-    admin = FakeAdmin(topics={s.name: FakeTopic(3, overrides={"retention.ms": "1000"})})
+    admin = FakeCluster(topics={s.name: FakeTopic(3, overrides={"retention.ms": "1000"})})
     plan = compute_plan(desired_of(s), admin.snapshot([s.name]))
     changes = {a.key: (a.before, a.source, a.after) for a in plan.of_kind("set-config")}
     assert changes == {
@@ -210,14 +210,14 @@ def test_config_change_shows_current_source_and_desired() -> None:
 
 def test_strict_configs_from_topics_yaml_setting() -> None:
     s = spec()
-    admin = FakeAdmin(topics={s.name: FakeTopic(3, overrides={"segment.ms": "1"})})
+    admin = FakeCluster(topics={s.name: FakeTopic(3, overrides={"segment.ms": "1"})})
     plan = compute_plan(desired_of(s, strict=True), admin.snapshot([s.name]))
     assert kinds(plan.actions) == [("delete-config", "segment.ms")]
 
 
 def test_every_declared_topic_has_an_entry_sorted_and_unmanaged_listed() -> None:
     specs = [spec("dreamscape.user.b"), spec("dreamscape.user.a"), spec("dreamscape.auth.c")]
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={
             "dreamscape.user.a": FakeTopic(3),
             "dreamscape.old.topic": FakeTopic(1),
@@ -240,7 +240,7 @@ def test_every_declared_topic_has_an_entry_sorted_and_unmanaged_listed() -> None
 
 
 def test_internal_topics_are_never_touched_even_with_prune_and_force() -> None:
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={
             "__consumer_offsets": FakeTopic(1),
             "_schemas": FakeTopic(1),
@@ -282,7 +282,7 @@ def test_internal_topics_are_never_touched_even_with_prune_and_force() -> None:
     ],
 )
 def test_prune_safety(facts: PruneFacts, options: PlanOptions, blocked_reason: str | None) -> None:
-    admin = FakeAdmin(topics={"dreamscape.old.topic": FakeTopic(1)})
+    admin = FakeCluster(topics={"dreamscape.old.topic": FakeTopic(1)})
     plan = compute_plan(desired_of(spec()), admin.snapshot([]), options, facts)
     (delete,) = plan.of_kind("delete-topic")
     if blocked_reason is None:
@@ -293,7 +293,7 @@ def test_prune_safety(facts: PruneFacts, options: PlanOptions, blocked_reason: s
 
 
 def test_prune_caps_deletions_per_run() -> None:
-    admin = FakeAdmin(topics={f"dreamscape.old.t{i}": FakeTopic(1) for i in range(5)})
+    admin = FakeCluster(topics={f"dreamscape.old.t{i}": FakeTopic(1) for i in range(5)})
     plan = compute_plan(
         desired_of(spec()), admin.snapshot([]), PlanOptions(prune=True, max_deletes=2)
     )
@@ -304,7 +304,7 @@ def test_prune_caps_deletions_per_run() -> None:
 
 
 def test_without_prune_unmanaged_topics_are_only_listed() -> None:
-    admin = FakeAdmin(topics={"dreamscape.old.topic": FakeTopic(1)})
+    admin = FakeCluster(topics={"dreamscape.old.topic": FakeTopic(1)})
     plan = compute_plan(desired_of(spec()), admin.snapshot([]))
     assert kinds(plan.of_kind("unmanaged", "delete-topic")) == [("unmanaged", None)]
     assert not any(a.kind == "delete-topic" for a in plan.pending)
@@ -312,7 +312,7 @@ def test_without_prune_unmanaged_topics_are_only_listed() -> None:
 
 def test_under_replicated_partitions_reported_separately_from_rf() -> None:
     s = spec(rf=3)
-    admin = FakeAdmin(topics={s.name: FakeTopic(3, 3, isr_short=True)}, brokers=3)
+    admin = FakeCluster(topics={s.name: FakeTopic(3, 3, isr_short=True)}, brokers=3)
     plan = compute_plan(desired_of(s), admin.snapshot([s.name]))
     assert kinds(plan.actions) == [("under-replicated", None)]
     assert plan.topics[0].status == "in-sync"
@@ -320,7 +320,7 @@ def test_under_replicated_partitions_reported_separately_from_rf() -> None:
 
 def test_block_unconfirmed_blocks_only_destructive_actions() -> None:
     s = spec(partitions=6, configs={"retention.ms": "1000"})
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={s.name: FakeTopic(3, overrides={"segment.ms": "1"}), "dreamscape.x.y": FakeTopic(1)}
     )
     plan = compute_plan(
@@ -345,7 +345,7 @@ def many(n: int) -> list[TopicSpec]:
 @pytest.mark.parametrize("n", [3, 40, 1200])
 def test_round_trips_do_not_grow_with_the_number_of_topics(n: int) -> None:
     specs = many(n)
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={s.name: FakeTopic(1) for s in specs[: n // 2]}  # half exist, too small
     )
     desired = desired_of(*[replace(s, partitions=2) for s in specs])
@@ -357,7 +357,60 @@ def test_round_trips_do_not_grow_with_the_number_of_topics(n: int) -> None:
         "wait_for_topics",
         "create_partitions",
         "alter_configs",
+        "snapshot",  # the altered configs, read back once
     ]
+
+
+class LaggingConfigs(FakeCluster):
+    """A KRaft-like cluster: DescribeConfigs shows an accepted change only `lag` reads later."""
+
+    def __init__(self, lag: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lag = lag
+        self.shown: dict[str, dict[str, str]] = {}
+
+    def alter_configs(self, changes, *, validate_only):  # type: ignore[no-untyped-def]
+        self.shown = {n: dict(t.overrides) for n, t in self.topics.items()}
+        return super().alter_configs(changes, validate_only=validate_only)
+
+    def snapshot(self, config_topics):  # type: ignore[no-untyped-def]
+        current = super().snapshot(config_topics)
+        if self.lag <= 0 or not self.shown:
+            return current
+        self.lag -= 1
+        saved = {n: t.overrides for n, t in self.topics.items()}
+        for name, overrides in self.shown.items():
+            self.topics[name].overrides = overrides
+        try:
+            return super().snapshot(config_topics)
+        finally:
+            for name, overrides in saved.items():
+                self.topics[name].overrides = overrides
+
+
+def test_sync_returns_once_the_brokers_answer_with_the_new_configs() -> None:
+    admin = LaggingConfigs(
+        lag=3, topics={"dreamscape.user.created": FakeTopic(3, overrides={"retention.ms": "5"})}
+    )
+    desired = desired_of(spec(configs={"retention.ms": "604800000"}))
+    outcome = sync_desired(desired, admin)
+    assert outcome.report.exit_code() == ExitCode.OK
+    assert admin.lag == 0  # it read until the change showed
+    again = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+    assert again.pending == ()
+
+
+def test_a_config_change_never_answered_is_a_timeout_not_a_success() -> None:
+    admin = LaggingConfigs(
+        lag=10**6, topics={"dreamscape.user.created": FakeTopic(3, overrides={"retention.ms": "5"})}
+    )
+    desired = desired_of(spec(configs={"retention.ms": "604800000"}))
+    plan = make_plan(desired, observe(admin, desired, prune=False), PlanOptions())
+    report = apply_plan(plan, admin, wait_timeout_s=0.2)
+    assert [(r.action.key, r.outcome) for r in report.results if r.action.key] == [
+        ("retention.ms", "timeout")
+    ]
+    assert report.exit_code() == ExitCode.ENVIRONMENT
 
 
 @pytest.mark.parametrize(
@@ -376,7 +429,7 @@ def test_round_trips_do_not_grow_with_the_number_of_topics(n: int) -> None:
 def test_a_plan_right_after_a_sync_is_empty(actual: dict[str, FakeTopic], strict: bool) -> None:
     s = spec(partitions=3, configs={"retention.ms": "604800000", "cleanup.policy": "delete"})
     other = spec("dreamscape.user.deleted", configs={"compression.type": "lz4"})
-    admin = FakeAdmin(topics=dict(actual))
+    admin = FakeCluster(topics=dict(actual))
     desired = desired_of(s, other, strict=strict)
     first = sync_desired(desired, admin, PlanOptions(strict_configs=strict))
     assert not first.report.errors
@@ -390,7 +443,7 @@ def test_a_plan_right_after_a_sync_is_empty(actual: dict[str, FakeTopic], strict
 def test_dry_run_validates_and_changes_nothing() -> None:
     s = spec(rf=3)  # RF 3 on one broker: the broker's policy refuses it
     ok = spec("dreamscape.user.deleted")
-    admin = FakeAdmin(topics={}, brokers=1)
+    admin = FakeCluster(topics={}, brokers=1)
     plan = compute_plan(desired_of(s, ok), admin.snapshot([]))
     report = apply_plan(plan, admin, dry_run=True)
     assert admin.topics == {}
@@ -401,7 +454,7 @@ def test_dry_run_validates_and_changes_nothing() -> None:
 
 def test_per_topic_error_is_named_and_others_still_apply() -> None:
     a, b = spec("dreamscape.user.a"), spec("dreamscape.user.b")
-    admin = FakeAdmin(fail={a.name: ("POLICY_VIOLATION", "no thanks")})
+    admin = FakeCluster(fail={a.name: ("POLICY_VIOLATION", "no thanks")})
     outcome = sync_desired(desired_of(a, b), admin)
     by_topic = {r.action.topic: r for r in outcome.report.results}
     assert by_topic[a.name].outcome == "error"
@@ -413,7 +466,7 @@ def test_per_topic_error_is_named_and_others_still_apply() -> None:
 
 def test_topic_created_concurrently_is_not_an_error_and_is_completed() -> None:
     s = spec(partitions=4, configs={"retention.ms": "1000"})
-    admin = FakeAdmin(race={s.name})
+    admin = FakeCluster(race={s.name})
     outcome = sync_desired(desired_of(s), admin)
     assert outcome.report.exit_code() == ExitCode.OK
     outcomes = [(r.action.kind, r.outcome) for r in outcome.report.results]
@@ -425,7 +478,7 @@ def test_topic_created_concurrently_is_not_an_error_and_is_completed() -> None:
 def test_unfixable_drift_applies_the_rest_and_says_so() -> None:
     shrink = spec("dreamscape.user.a", partitions=1)
     fixable = spec("dreamscape.user.b", configs={"retention.ms": "1000"})
-    admin = FakeAdmin(topics={shrink.name: FakeTopic(3), fixable.name: FakeTopic(3)})
+    admin = FakeCluster(topics={shrink.name: FakeTopic(3), fixable.name: FakeTopic(3)})
     outcome = sync_desired(desired_of(shrink, fixable), admin)
     assert admin.topics[fixable.name].overrides == {"retention.ms": "1000"}
     assert admin.topics[shrink.name].partitions == 3
@@ -434,7 +487,7 @@ def test_unfixable_drift_applies_the_rest_and_says_so() -> None:
 
 def test_blocked_actions_are_never_sent() -> None:
     s = spec(partitions=6, keyed=True)
-    admin = FakeAdmin(topics={s.name: FakeTopic(3)})
+    admin = FakeCluster(topics={s.name: FakeTopic(3)})
     outcome = sync_desired(desired_of(s), admin)
     assert "create_partitions" not in admin.calls
     assert outcome.report.exit_code() == ExitCode.REFUSED
@@ -443,7 +496,7 @@ def test_blocked_actions_are_never_sent() -> None:
 
 def test_reassignment_keeps_existing_replicas_and_adds_brokers() -> None:
     s = spec(rf=3)
-    admin = FakeAdmin(topics={s.name: FakeTopic(2, 1)}, brokers=3)
+    admin = FakeCluster(topics={s.name: FakeTopic(2, 1)}, brokers=3)
     doc = reassignment_for_rf(desired_of(s), admin.snapshot([]), [0, 1, 2])
     parts = doc["partitions"]
     assert [p["partition"] for p in parts] == [0, 1]
@@ -455,7 +508,7 @@ def test_reassignment_keeps_existing_replicas_and_adds_brokers() -> None:
 
 def test_reassignment_shrinks_rf_from_the_end() -> None:
     s = spec(rf=1)
-    admin = FakeAdmin(topics={s.name: FakeTopic(1, 3)}, brokers=3)
+    admin = FakeCluster(topics={s.name: FakeTopic(1, 3)}, brokers=3)
     doc = reassignment_for_rf(desired_of(s), admin.snapshot([]), [0, 1, 2])
     assert doc["partitions"] == [
         {"topic": s.name, "partition": 0, "replicas": [0], "log_dirs": ["any"]}
@@ -467,7 +520,7 @@ def test_reassignment_shrinks_rf_from_the_end() -> None:
 
 def test_summary_counts_only_declared_topics_when_pruning() -> None:
     # One declared topic in sync, two unmanaged ones planned for deletion: "1 of 1", not "1 of 3".
-    admin = FakeAdmin(
+    admin = FakeCluster(
         topics={
             "dreamscape.user.created": FakeTopic(3),
             "dreamscape.old.a": FakeTopic(1),
@@ -487,7 +540,7 @@ def test_partition_growth_is_destructive_exactly_on_keyed_topics(
     keyed: bool, destructive: bool
 ) -> None:
     s = spec(partitions=6, keyed=keyed)
-    admin = FakeAdmin(topics={s.name: FakeTopic(3)})
+    admin = FakeCluster(topics={s.name: FakeTopic(3)})
     plan = compute_plan(
         desired_of(s), admin.snapshot([s.name]), PlanOptions(allow_keyed_repartition=True)
     )
@@ -506,7 +559,7 @@ def test_destructive_does_not_depend_on_the_wording_of_the_reason() -> None:
 
 
 def test_prune_limit_defaults_to_the_topics_file_setting() -> None:
-    admin = FakeAdmin(topics={f"dreamscape.old.t{i}": FakeTopic(1) for i in range(3)})
+    admin = FakeCluster(topics={f"dreamscape.old.t{i}": FakeTopic(1) for i in range(3)})
     desired = replace(desired_of(spec()), prune_max_deletes=1)
     plan = compute_plan(desired, admin.snapshot([]), PlanOptions(prune=True))
     assert len([a for a in plan.of_kind("delete-topic") if a.applicable]) == 1
@@ -514,7 +567,7 @@ def test_prune_limit_defaults_to_the_topics_file_setting() -> None:
 
 def test_make_plan_keeps_every_option_it_is_given() -> None:
     # A message 1 s old blocks pruning under topics.yaml's 1 h, but the caller asked for 0.
-    admin = FakeAdmin(topics={"dreamscape.old.topic": FakeTopic(1)})
+    admin = FakeCluster(topics={"dreamscape.old.topic": FakeTopic(1)})
     desired = desired_of(spec())
     observed = Observed(
         admin.snapshot([]), PruneFacts(latest_timestamp_ms={"dreamscape.old.topic": NOW - 1000})
@@ -525,10 +578,10 @@ def test_make_plan_keeps_every_option_it_is_given() -> None:
 
 
 def test_rendering_a_report_matches_results_by_value_not_object_identity() -> None:
-    admin = FakeAdmin()
+    admin = FakeCluster()
     desired = desired_of(spec())
     report = apply_plan(compute_plan(desired, admin.snapshot([])), admin)
     # The same plan computed again: equal actions, different objects.
-    replanned = compute_plan(desired, FakeAdmin().snapshot([]))
+    replanned = compute_plan(desired, FakeCluster().snapshot([]))
     (table,) = [t for t in render_plan(replanned, report) if isinstance(t, TableData)]
     assert table.rows == (("dreamscape.user.created", "3 partitions, RF 1", "", "ok"),)

@@ -14,8 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
@@ -27,6 +28,7 @@ from dreamscape_infra.kafka.admin import ConfluentAdmin
 from dreamscape_infra.kafka.cluster import ConfigOp, NewTopicRequest
 from dreamscape_infra.topics.desired import load_desired
 from dreamscape_infra.topics.reconcile import sync_desired
+from tests.topics_files import write_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -69,9 +71,7 @@ def topics_file(
         if "config" in t:
             lines.append("    config:")
             lines.extend(f"      {k}: {json.dumps(v)}" for k, v in t["config"].items())
-    path = tmp_path / "topics.yaml"
-    path.write_text("\n".join(lines) + "\n" + extra)
-    return path, prefix
+    return write_topics(tmp_path, "\n".join(lines) + "\n" + extra), prefix
 
 
 def cli(cluster: Any, path: Path, *args: str) -> tuple[int, str, str]:
@@ -123,10 +123,14 @@ def test_config_drift_restored_and_partitions_added(any_cluster: Any, tmp_path: 
     assert cli(any_cluster, path, "topics", "sync")[0] == 0
     admin = admin_for(any_cluster)
     name = f"{prefix}user.deleted"
-    admin.alter_configs(
+    altered = admin.alter_configs(
         {name: [ConfigOp("retention.ms", "set", "1000")]},
         validate_only=False,
     )
+    assert altered[name].ok
+    # KRaft: the controller has the change, the broker that answers DescribeConfigs applies it
+    # a moment later; the drift this test plans against exists only from then on.
+    _until(lambda: _retention(admin, name) == "1000")
     path, _ = topics_file(
         tmp_path,
         [*SEED[:2], {**SEED[2], "partitions": 5}],
@@ -142,10 +146,23 @@ def test_config_drift_restored_and_partitions_added(any_cluster: Any, tmp_path: 
         (name, "set-config", "retention.ms"),
     ]
     assert cli(any_cluster, path, "topics", "sync")[0] == 0
+    _until(lambda: _retention(admin, name) == "2592000000")
     snapshot = admin.snapshot([name, f"{prefix}pay.done"])
-    assert snapshot.topics[name].configs["retention.ms"].value == "2592000000"
     assert snapshot.topics[f"{prefix}pay.done"].partition_count == 5
     assert plan_json(any_cluster, path)[0] == 0
+
+
+def _retention(admin: Any, name: str) -> str | None:
+    return cast(str | None, admin.snapshot([name]).topics[name].configs["retention.ms"].value)
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for a config change to reach the broker that answers (KRaft applies it shortly after
+    the controller accepted it)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the broker never showed the change"
+        time.sleep(0.1)
 
 
 def test_dry_run_catches_policy_violation_and_changes_nothing(
@@ -299,8 +316,7 @@ def test_shipped_topics_yaml_acceptance(kafka_kraft: Any, tmp_path: Path) -> Non
     shipped = (ROOT / "topics.yaml").read_text()
     # editors find the schema through the first line
     assert shipped.splitlines()[0] == "# yaml-language-server: $schema=./docs/topics.schema.json"
-    path = tmp_path / "topics.yaml"
-    path.write_text(shipped)
+    path = write_topics(tmp_path, shipped)
     code, out, _ = cli(kafka_kraft, path, "topics", "sync", "-o", "json")
     assert code == 0, out
     doc = json.loads(out)

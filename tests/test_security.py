@@ -31,6 +31,7 @@ from dreamscape_infra.runtime.security import (
     redact,
 )
 from dreamscape_infra.settings import load_settings
+from tests.fake_runtime import FakeRuntime
 
 runner = CliRunner()
 
@@ -254,17 +255,15 @@ def test_config_export_unknown_user_or_no_stack_exit_4(tmp_path: Path) -> None:
 
 
 def test_up_refuses_an_unknown_security_mode() -> None:
-    class NeverStarted:
-        def __getattr__(self, name: str) -> object:
-            pytest.fail(f"the runtime must not be used ({name})")
-
-    obj = AppState(environ={}, runtime_factory=lambda name: NeverStarted())  # type: ignore[arg-type,return-value]
+    runtime = FakeRuntime()
+    obj = AppState(environ={}, runtime_factory=lambda name: runtime)
     result = runner.invoke(app, ["up", "--runtime", "local", "--security", "tls"], obj=obj)
     assert result.exit_code == 2
     assert "--security" in result.stderr
     result = runner.invoke(app, ["up", "--runtime", "docker", "--security", "ssl"], obj=obj)
     assert result.exit_code == 2
     assert "only the local runtime" in result.stderr
+    assert runtime.calls == [], "the runtime was never used"
 
 
 # ---- client settings ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ from dreamscape_infra.runtime.base import no_progress
 from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
 from dreamscape_infra.settings import ConnectionSettings, load_settings
 from tests.kafka_support import START_TIMEOUT_S, free_ports, require_local_kafka, skip_or_fail
+from tests.topics_files import write_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -132,8 +133,7 @@ def stack(
         skip_or_fail("DREAMSCAPE_TEST_BROKERS points at an external cluster: this starts its own")
     require_local_kafka(kraft)
     folder = tmp_path_factory.mktemp(f"scram-acls-{request.param}")
-    topics = folder / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
+    topics = write_topics(folder, TOPICS)
     zk, kafka, controller = free_ports(3)
     env = {
         "DREAMSCAPE_STATE_DIR": str(folder / "state"),

@@ -7,8 +7,6 @@ the user a service logs in as. The real broker is in tests/test_security_acls_ka
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,11 +14,7 @@ from typer.testing import CliRunner
 from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.runtime.base import (
-    DownResult,
-    ProgressCallback,
     StackStatus,
-    UpOptions,
-    UpResult,
 )
 from dreamscape_infra.runtime.security import (
     SecurityConfig,
@@ -29,6 +23,9 @@ from dreamscape_infra.runtime.security import (
     service_users,
 )
 from dreamscape_infra.topics.desired import load_desired
+from tests.addresses import closed_port
+from tests.fake_runtime import FakeRuntime
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 
@@ -64,12 +61,6 @@ services:
 """
 
 
-def write_topics(folder: Path) -> Path:
-    path = folder / "topics.yaml"
-    path.write_text(TOPICS, encoding="utf-8")
-    return path
-
-
 def test_sasl_user_of_a_principal() -> None:
     assert sasl_user_of("User:auth-service") == "auth-service"
     assert sasl_user_of("User:CN=reporter,O=dreamscape") is None  # a TLS subject
@@ -78,7 +69,7 @@ def test_sasl_user_of_a_principal() -> None:
 
 
 def test_service_users_are_the_principals_names(tmp_path: Path) -> None:
-    users = service_users(load_desired(write_topics(tmp_path)))
+    users = service_users(load_desired(write_topics(tmp_path, TOPICS)))
     assert users == (
         "auditor",  # declared only in services:, under its own principal
         "auth-service",
@@ -91,46 +82,21 @@ def test_service_users_are_the_principals_names(tmp_path: Path) -> None:
 
 
 def test_an_admin_principal_is_not_a_second_admin(tmp_path: Path) -> None:
-    path = tmp_path / "topics.yaml"
-    path.write_text(
+    path = write_topics(
+        tmp_path,
         "version: 1\ndomains:\n  user: {owner: user-service}\n"
         "topics:\n  - name: dreamscape.user.created\n"
         "services:\n  ops:\n    principal: User:admin\n    produces: [dreamscape.user.created]\n",
-        encoding="utf-8",
     )
     assert service_users(load_desired(path)) == ("user-service",)
 
 
-@dataclass
-class RecordingRuntime:
-    """A StackRuntime that records the options of `up` and starts nothing."""
-
-    name: str = "local"
-    ups: list[UpOptions] = field(default_factory=list)
-
-    def _status(self) -> StackStatus:
-        return StackStatus(runtime="local", services=(), bootstrap_servers="127.0.0.1:1")
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        self.ups.append(options)
-        return UpResult(self._status(), already_running=False)
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        return DownResult(stopped=(), removed_data=remove_data)
-
-    def status(self) -> StackStatus:
-        return self._status()
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        yield from ()
-
-
 def test_up_with_security_asks_for_the_principals_users(tmp_path: Path) -> None:
-    runtime = RecordingRuntime()
+    runtime = FakeRuntime(current=StackStatus("local", (), f"127.0.0.1:{closed_port()}"))
 
     def up(*extra: str) -> None:
-        obj = AppState(environ={}, runtime_factory=lambda name: runtime)  # type: ignore[arg-type,return-value]
-        args = ["--topics-file", str(write_topics(tmp_path)), "up", "--runtime", "local"]
+        obj = AppState(environ={}, runtime_factory=lambda name: runtime)
+        args = ["--topics-file", str(write_topics(tmp_path, TOPICS)), "up", "--runtime", "local"]
         result = runner.invoke(app, [*args, *extra, "--no-wait"], obj=obj)
         assert result.exit_code == 0, result.stderr
 

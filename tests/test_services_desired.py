@@ -9,6 +9,7 @@ import pytest
 
 from dreamscape_infra.errors import ConfigError, ExitCode
 from dreamscape_infra.topics.desired import DesiredState, TopicRef, load_desired
+from tests.topics_files import write_topics
 
 BASE = """\
 version: 1
@@ -31,9 +32,7 @@ services:
 
 
 def load(tmp_path: Path, services: str) -> DesiredState:
-    path = tmp_path / "topics.yaml"
-    path.write_text(BASE + services, encoding="utf-8")
-    return load_desired(path)
+    return load_desired(write_topics(tmp_path, BASE + services))
 
 
 def problems(tmp_path: Path, services: str) -> list[str]:

@@ -3,115 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from dreamscape_infra.cli import app
-from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
-    DownResult,
-    ProgressCallback,
-    RuntimeName,
-    ServiceStatus,
-    StackStatus,
     UpOptions,
-    UpResult,
 )
-from dreamscape_infra.settings import ConnectionSettings
-from tests.fake_admin import FakeAdmin
+from tests.fake_cluster import FakeCluster
+from tests.fake_runtime import FakeRuntime, Harness
 
-ROOT = Path(__file__).resolve().parent.parent
-TOPICS = str(ROOT / "tests" / "fixtures" / "topics-small.yaml")
 runner = CliRunner()
-
-
-@dataclass
-class FakeRuntime:
-    """A StackRuntime that records calls and returns canned values."""
-
-    name: RuntimeName = "local"
-    already_running: bool = False
-    fail_up: EnvironmentFailure | None = None
-    log_lines: tuple[str, ...] = ("line 1", "line 2")
-    calls: list[tuple[object, ...]] = field(default_factory=list)
-
-    def _status(self) -> StackStatus:
-        return StackStatus(
-            runtime=self.name,
-            services=(
-                ServiceStatus(
-                    "zookeeper", "running", "healthy", ("127.0.0.1:2181",), 11, role="coordinator"
-                ),
-                ServiceStatus(
-                    "kafka", "running", "healthy", ("127.0.0.1:9092",), 12, role="broker"
-                ),
-            ),
-            bootstrap_servers="127.0.0.1:9092",
-        )
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        self.calls.append(("up", options))
-        progress("kafka", "waiting for Kafka at 127.0.0.1:9092")
-        if self.fail_up is not None:
-            raise self.fail_up
-        return UpResult(self._status(), already_running=self.already_running, notes=("a note",))
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        self.calls.append(("down", remove_data))
-        progress("kafka", "stopping")
-        return DownResult(stopped=("kafka", "zookeeper"), removed_data=remove_data)
-
-    def status(self) -> StackStatus:
-        self.calls.append(("status",))
-        return self._status()
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        self.calls.append(("logs", service, follow, tail))
-        yield from self.log_lines
-
-
-@dataclass
-class Harness:
-    runtime: FakeRuntime
-    admin: FakeAdmin
-    chosen: list[str] = field(default_factory=list)
-    admin_settings: list[ConnectionSettings] = field(default_factory=list)
-
-    def invoke(
-        self,
-        *args: str,
-        environ: dict[str, str] | None = None,
-        interactive: bool = False,
-        stdin: str | None = None,
-    ) -> tuple[int, str, str]:
-        def runtime_factory(name: str) -> FakeRuntime:
-            self.chosen.append(name)
-            self.runtime.name = "docker" if name == "docker" else "local"
-            return self.runtime
-
-        def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
-            self.admin_settings.append(settings)
-            return self.admin
-
-        state = AppState(
-            environ=environ or {},
-            runtime_factory=runtime_factory,
-            admin_factory=admin_factory,
-            interactive=interactive,
-        )
-        result = runner.invoke(app, ["--topics-file", TOPICS, *args], obj=state, input=stdin)
-        assert "Traceback" not in result.stdout + result.stderr
-        return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
 def harness() -> Harness:
-    return Harness(FakeRuntime(), FakeAdmin())
+    return Harness(FakeRuntime(), FakeCluster())
 
 
 def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
@@ -128,6 +37,48 @@ def test_up_local_waits_then_syncs_topics(harness: Harness) -> None:
     assert [s.bootstrap_servers for s in harness.admin_settings] == ["127.0.0.1:9092"]
     assert harness.admin.topics, "up created the topics of topics.yaml"
     assert harness.admin.closed
+
+
+def test_up_syncs_the_environment_the_local_stack_records() -> None:
+    """Started with DREAMSCAPE_ENV=prod, restarted with a plain `up`: prod again."""
+    harness = Harness(FakeRuntime(environment="prod"), FakeCluster(brokers=3))
+    code, out, err = harness.invoke("up", "-r", "local", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert harness.runtime.calls[0][1] == UpOptions(environment=None)
+    assert (doc["environment"], doc["topics"]["environment"]) == ("prod", "prod")
+    assert doc["environment_change"] is None
+    assert "--env" not in err
+
+
+def test_another_env_on_a_running_stack_is_said_not_synced() -> None:
+    harness = Harness(FakeRuntime(environment="prod"), FakeCluster(brokers=3))
+    harness.invoke("up", "-r", "local")  # the stack, synced with prod
+    code, out, err = harness.invoke("up", "-r", "local", "--env", "dev", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert harness.runtime.calls[-1][1] == UpOptions(environment="dev")
+    assert doc["topics"]["environment"] == "prod", "up kept the stack's environment"
+    change = doc["environment_change"]
+    assert (change["stack"], change["requested"]) == ("prod", "dev")
+    assert change["pending"] > 0
+    assert "dreamscape.user.created" in change["topics"]
+    assert change["command"] == "dreamscape-infra topics sync --env dev"
+    assert "note: this stack runs with --env prod and keeps it; --env dev would change" in err
+    assert "run `dreamscape-infra topics sync --env dev` to do that" in err
+    assert f", and {len(change['topics']) - 5} more)" in err  # the JSON names them all
+
+
+def test_docker_syncs_the_environment_asked_for() -> None:
+    harness = Harness(FakeRuntime(), FakeCluster(brokers=3))
+    code, out, err = harness.invoke(
+        "up", "-r", "docker", "-o", "json", environ={"DREAMSCAPE_ENV": "prod"}
+    )
+    assert code == ExitCode.ENVIRONMENT, err  # the host's check: the fake has no topics
+    doc = json.loads(out)
+    assert harness.runtime.calls[0][1] == UpOptions(environment="prod")
+    assert doc["topics"]["environment"] == "prod"
+    assert doc["environment_change"] is None
 
 
 def test_up_passes_every_option(harness: Harness) -> None:

@@ -1,6 +1,6 @@
 """`status`'s verdict: exit 4 when no broker answers, 8 when a service of the stack is down.
 
-Pure tests of the rule (runtime/check.py), the roles the runtimes give their services, the
+Pure tests of the rule (runtime/verdict.py), the roles the runtimes give their services, the
 topic parts `up` and `status` use (topics/stackcheck.py), and the CLI with a fake StackRuntime.
 The real 3-broker kill -9 test is in tests/test_stack_status_kafka.py.
 """
@@ -8,8 +8,7 @@ The real 3-broker kill -9 test is in tests/test_stack_status_kafka.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,21 @@ from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
-    DownResult,
     Health,
-    ProgressCallback,
-    RuntimeName,
     ServiceState,
     ServiceStatus,
     StackStatus,
-    UpOptions,
-    UpResult,
 )
-from dreamscape_infra.runtime.check import (
+from dreamscape_infra.runtime.docker import statuses_from_ps
+from dreamscape_infra.runtime.local import Layout, LocalConfig, LocalRuntime
+from dreamscape_infra.runtime.probe import (
     NO_BROKER_RUNNING,
     BrokerReachability,
     broker_running,
     probe_broker,
-    stack_verdict,
 )
-from dreamscape_infra.runtime.docker import statuses_from_ps
-from dreamscape_infra.runtime.local import Layout, LocalConfig, LocalRuntime
 from dreamscape_infra.runtime.render import status_table
+from dreamscape_infra.runtime.verdict import stack_verdict
 from dreamscape_infra.settings import ConnectionSettings
 from dreamscape_infra.topics.stackcheck import (
     TopicsSummary,
@@ -46,7 +40,9 @@ from dreamscape_infra.topics.stackcheck import (
     summarize_declared,
     sync_after_up,
 )
-from tests.fake_admin import FakeAdmin, FakeTopic
+from tests.fake_cluster import FakeCluster, FakeTopic
+from tests.fake_runtime import FakeRuntime
+from tests.topics_files import write_topics
 
 runner = CliRunner()
 
@@ -213,8 +209,8 @@ def test_local_services_carry_their_role(tmp_path: Path) -> None:
 
 
 def test_probe_turns_an_unreachable_cluster_into_a_value() -> None:
-    assert probe_broker(FakeAdmin(brokers=3)) == BrokerReachability(True, 3, 0)
-    assert probe_broker(FakeAdmin(reachable=False)) == BrokerReachability(
+    assert probe_broker(FakeCluster(brokers=3)) == BrokerReachability(True, 3, 0)
+    assert probe_broker(FakeCluster(reachable=False)) == BrokerReachability(
         False, error="Kafka is not reachable at fake:9092"
     )
 
@@ -224,13 +220,11 @@ def test_probe_turns_an_unreachable_cluster_into_a_value() -> None:
 
 @pytest.fixture
 def topics_file(tmp_path: Path) -> str:
-    path = tmp_path / "topics.yaml"
-    path.write_text(TOPICS_YAML)
-    return str(path)
+    return str(write_topics(tmp_path, TOPICS_YAML))
 
 
 def test_sync_after_up_creates_and_reports(topics_file: str) -> None:
-    admin = FakeAdmin()
+    admin = FakeCluster()
     result = sync_after_up(admin, topics_file, None)
     assert result.how == "synced"
     assert result.report is not None
@@ -243,7 +237,7 @@ def test_sync_after_up_creates_and_reports(topics_file: str) -> None:
 
 
 def test_check_after_up_only_plans(topics_file: str) -> None:
-    admin = FakeAdmin(topics={"dreamscape.user.created": FakeTopic(3)})
+    admin = FakeCluster(topics={"dreamscape.user.created": FakeTopic(3)})
     result = check_after_up(admin, topics_file, None)
     assert result.how == "checked"
     assert result.report is None
@@ -255,33 +249,11 @@ def test_check_after_up_only_plans(topics_file: str) -> None:
 
 
 def test_summarize_declared(topics_file: str) -> None:
-    summary = summarize_declared(FakeAdmin(), topics_file, None)
+    summary = summarize_declared(FakeCluster(), topics_file, None)
     assert summary == TopicsSummary(declared=3, in_sync=0, pending=3, unfixable=0)
 
 
 # ---- the CLI with a fake runtime -----------------------------------------------------------------
-
-
-@dataclass
-class FixedRuntime:
-    """A StackRuntime whose status is whatever the test says."""
-
-    current: StackStatus
-    name: RuntimeName = "local"
-    calls: list[str] = field(default_factory=list)
-
-    def up(self, options: UpOptions, progress: ProgressCallback) -> UpResult:
-        raise AssertionError("not used")
-
-    def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
-        raise AssertionError("not used")
-
-    def status(self) -> StackStatus:
-        self.calls.append("status")
-        return self.current
-
-    def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
-        raise AssertionError("not used")
 
 
 @dataclass
@@ -293,18 +265,18 @@ class Run:
 
 
 def run_status(
-    current: StackStatus, topics_file: str, *args: str, admin: FakeAdmin | None = None
+    current: StackStatus, topics_file: str, *args: str, admin: FakeCluster | None = None
 ) -> Run:
     admins: list[ConnectionSettings] = []
-    fake = admin if admin is not None else FakeAdmin(brokers=3)
+    fake = admin if admin is not None else FakeCluster(brokers=3)
 
-    def admin_factory(settings: ConnectionSettings) -> FakeAdmin:
+    def admin_factory(settings: ConnectionSettings) -> FakeCluster:
         admins.append(settings)
         return fake
 
     state = AppState(
         environ={},
-        runtime_factory=lambda _name: FixedRuntime(current),
+        runtime_factory=lambda _name: FakeRuntime(current=current),
         admin_factory=admin_factory,
         interactive=False,
         plain_tables=True,
@@ -376,7 +348,7 @@ def test_cli_status_with_only_kafka_ui_running_never_asks_kafka(topics_file: str
 
 
 def test_cli_status_unreachable_cluster_exits_4(topics_file: str) -> None:
-    run = run_status(three_brokers(), topics_file, admin=FakeAdmin(reachable=False))
+    run = run_status(three_brokers(), topics_file, admin=FakeCluster(reachable=False))
     assert run.code == ExitCode.ENVIRONMENT
     assert "broker: not reachable (Kafka is not reachable at fake:9092)" in run.out
     assert "verdict: no-broker" in run.out

@@ -17,6 +17,7 @@ from dreamscape_infra.cli import app
 from dreamscape_infra.cli.state import AppState
 from dreamscape_infra.errors import ExitCode
 from tests.kafka_support import local_cluster
+from tests.topics_files import write_topics
 
 TOPICS_YAML = """\
 version: 1
@@ -61,8 +62,7 @@ def _kill(state_dir: Path, topics_file: Path, *services: str) -> None:
 @pytest.mark.kafka
 @pytest.mark.timeout(400)
 def test_status_exits_8_for_a_dead_broker_and_4_for_none(tmp_path: Path) -> None:
-    topics_file = tmp_path / "topics.yaml"
-    topics_file.write_text(TOPICS_YAML)
+    topics_file = write_topics(tmp_path, TOPICS_YAML)
     state_dir = tmp_path / "state"
     with local_cluster(state_dir, brokers=3):
         code, doc, err = _status(state_dir, topics_file)

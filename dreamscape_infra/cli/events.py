@@ -2,7 +2,8 @@
 
 tail and validate read through `AppState.event_reader_factory` (by partition assignment, never a
 consumer group), produce writes through `AppState.event_writer_factory` (idempotent, acks=all);
-tests replace both with fakes. schema needs no cluster.
+tests replace both with fakes. schema needs no cluster. topics.yaml comes through the one loader
+(`AppState.desired`). This module parses, calls `dreamscape_infra.events` and renders.
 """
 
 from __future__ import annotations
@@ -26,14 +27,26 @@ from dreamscape_infra.cli.state import (
     OutputFormat,
     get_state,
 )
-from dreamscape_infra.errors import CheckFailed, EnvironmentFailure, UsageError
+from dreamscape_infra.errors import ConfigError, UsageError
 from dreamscape_infra.tables import Line
 
 if TYPE_CHECKING:
-    from dreamscape_infra.events.declared import Declared
-    from dreamscape_infra.events.model import EventReader, EventWriter, Partition
-    from dreamscape_infra.events.position import Position, ReadPlan
+    from dreamscape_infra.events.decode import Decoded
+    from dreamscape_infra.events.model import (
+        Delivery,
+        EventReader,
+        EventWriter,
+        Header,
+        Message,
+        Outgoing,
+        Partition,
+    )
+    from dreamscape_infra.events.position import Position
+    from dreamscape_infra.events.produce import EventOptions
+    from dreamscape_infra.schemas.payload import PayloadChecker
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import TableData
+    from dreamscape_infra.topics.model import DesiredState
 
 app = typer.Typer(
     help=(
@@ -63,15 +76,17 @@ MAX_MESSAGES: Any = typer.Option(
 )
 
 
-# --- shared reading ---------------------------------------------------------------------------
+# --- shared ---------------------------------------------------------------------------------
 
 
-def _declared(state: AppState, required: bool) -> Declared:
-    """topics.yaml's topics. Reading commands work without the file (nothing is declared, the
-    prefix is dreamscape.); produce needs it unless --allow-undeclared."""
-    from dreamscape_infra.events.declared import read_declared
-
-    return read_declared(state.topics_file, required=required)
+def _declared(state: AppState, required: bool) -> DesiredState | None:
+    """topics.yaml through the one loader (`AppState.desired`): a file `topics validate` rejects
+    is rejected here with the same located errors (exit 3). Reading commands work without the
+    file (None: nothing is declared, the prefix is dreamscape.); produce needs it unless
+    --allow-undeclared."""
+    if not required and not Path(state.topics_file).exists():
+        return None
+    return state.desired(None)
 
 
 def _reader(state: AppState) -> EventReader:
@@ -83,39 +98,12 @@ def _reader(state: AppState) -> EventReader:
     return ConfluentEventReader(settings)
 
 
-def _writer(state: AppState) -> EventWriter:
-    settings = state.settings()
+def _writer(state: AppState, settings: ConnectionSettings) -> EventWriter:
     if state.event_writer_factory is not None:
         return state.event_writer_factory(settings)
     from dreamscape_infra.kafka.events import ConfluentEventWriter
 
     return ConfluentEventWriter(settings)
-
-
-@dataclass(frozen=True, slots=True)
-class _Scan:
-    topics: list[str]
-    plan: ReadPlan
-
-
-def _prepare_scan(
-    reader: EventReader,
-    declared: Declared,
-    patterns: Sequence[str],
-    position: Position,
-    partition: int | None,
-) -> _Scan:
-    from dreamscape_infra.events.position import plan_read
-    from dreamscape_infra.events.select import resolve_topics, select_partitions
-
-    existing = reader.topics()
-    topics = resolve_topics(patterns, declared.names, existing)
-    parts = select_partitions(topics, existing, partition)
-    marks = reader.watermarks(parts)
-    time_offsets = None
-    if position.kind == "since":
-        time_offsets = reader.offsets_for_time(parts, position.value)
-    return _Scan(topics, plan_read(parts, marks, position, time_offsets))
 
 
 def _position(
@@ -130,6 +118,10 @@ def _position(
         now_ms=int(time.time() * 1000),
         default="beginning" if default == "beginning" else "end",
     )
+
+
+def _warn(state: AppState, text: str) -> None:
+    state.err_console().print(text, markup=False, highlight=False)
 
 
 class _Progress:
@@ -191,7 +183,10 @@ class _TableStream:
         self._first = True
         self.rows = 0
 
-    def write(self, rows: Sequence[tuple[str, ...]]) -> None:
+    def write(self, shown: Sequence[tuple[Message, Decoded]]) -> None:
+        from dreamscape_infra.events.render import tail_row
+
+        rows = [tail_row(message, decoded, many_topics=self._many) for message, decoded in shown]
         self.rows += len(rows)
         if self._gather:
             self._pending.extend(rows)
@@ -224,9 +219,20 @@ class _TableStream:
             out.print(rich_table)
         self._first = False
 
-    @property
-    def empty(self) -> bool:
-        return self.rows == 0
+
+class _JsonLines:
+    """--output json: one JSON object per message (`json_line`), each batch written at once."""
+
+    def write(self, shown: Sequence[tuple[Message, Decoded]]) -> None:
+        from dreamscape_infra.events.decode import json_line
+
+        if shown:
+            lines = (json.dumps(json_line(m, d), ensure_ascii=False) for m, d in shown)
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+
+    def flush(self) -> None:
+        pass
 
 
 @contextlib.contextmanager
@@ -282,84 +288,50 @@ def tail(
 
     Example: dreamscape-infra events tail dreamscape.user.created --from-beginning --max-messages 5
     """
-    from dreamscape_infra.events.decode import decode_value, json_line
-    from dreamscape_infra.events.render import tail_row
-    from dreamscape_infra.events.select import MessageFilter
+    from dreamscape_infra.events.read import plan_scan, read_batches
+    from dreamscape_infra.events.render import tail_summary, unfinished_names
+    from dreamscape_infra.events.selection import (
+        MessageFilter,
+        ShownCounts,
+        declared_names,
+        shown_messages,
+    )
 
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
     position = _position(from_beginning, since, offset)
-    declared = _declared(state, required=False)
+    declared = declared_names(_declared(state, required=False))
     selection = MessageFilter(key=key, event_type=event_type, grep=grep)
-    shown = read = not_json = 0
+    counts = ShownCounts()
     left: set[Partition] = set()
     with _closing(_reader(state)) as reader:
-        scan = _prepare_scan(reader, declared, topics, position, partition)
-        many = len(scan.topics) > 1
+        scan = plan_scan(reader, declared, topics, position, partition)
         title = f"{', '.join(scan.topics)} ({position.describe()})"
-        table = _TableStream(state, title, many, follow)
+        many = len(scan.topics) > 1
+        sink = _JsonLines() if json_mode else _TableStream(state, title, many, follow)
         progress_on = not json_mode and not follow and state.err_console().is_terminal
         progress_on = progress_on and not sys.stdout.isatty()
-        write = sys.stdout.write
-        from dreamscape_infra.events.read import read_batches
-
+        batches = read_batches(reader, scan.plan, follow=follow, left=left)
         try:
             with _Progress(state, progress_on, scan.plan.total, "reading") as progress:
-                for batch in read_batches(reader, scan.plan, follow=follow, left=left):
-                    read += len(batch)
-                    progress.advance(len(batch))
-                    rows: list[tuple[str, ...]] = []
-                    lines: list[str] = []
-                    for message in batch:
-                        decoded = decode_value(message.value)
-                        if selection.active and not selection.matches(message, decoded):
-                            continue
-                        if decoded.encoding in ("text", "base64"):
-                            not_json += 1
-                        if json_mode:
-                            lines.append(
-                                json.dumps(json_line(message, decoded), ensure_ascii=False)
-                            )
-                        else:
-                            rows.append(tail_row(message, decoded, many_topics=many))
-                        shown += 1
-                        if max_messages is not None and shown >= max_messages:
-                            break
-                    if json_mode:
-                        if lines:
-                            write("\n".join(lines) + "\n")
-                            sys.stdout.flush()
-                    else:
-                        table.write(rows)
-                    if max_messages is not None and shown >= max_messages:
-                        break
+                for read, shown in shown_messages(batches, selection, max_messages, counts):
+                    progress.advance(read)
+                    sink.write(shown)
         except KeyboardInterrupt:
             pass  # Ctrl-C ends --follow (or a long read) normally: exit 0
         except BrokenPipeError:
             _stdout_gone()
             return
     try:
-        table.flush()
+        sink.flush()
     except BrokenPipeError:
         _stdout_gone()
         return
-    if json_mode:
-        return
-    err = state.err_console()
-    if table.empty:
-        hint = (
-            " (reading from the end: add --from-beginning, --since or --offset)"
-            if position.kind == "end" and not follow
-            else ""
-        )
-        err.print(f"no messages{hint}", markup=False, highlight=False)
-    else:
-        extra = f"; {not_json} not JSON (shown as text or base64)" if not_json else ""
-        filtered = f" of {read} read" if selection.active else ""
-        err.print(f"{shown} message(s){filtered}{extra}", markup=False, highlight=False)
-    if left:
-        names = ", ".join(f"{t}[{p}]" for t, p in sorted(left))
-        err.print(f"warning: gave up waiting for {names}", markup=False, highlight=False)
+    if not json_mode:
+        from_end = position.kind == "end" and not follow
+        _warn(state, tail_summary(counts, filtered=selection.active, hint_older=from_end))
+        if left:
+            _warn(state, f"warning: gave up waiting for {', '.join(unfinished_names(left))}")
 
 
 # --- validate -------------------------------------------------------------------------------
@@ -394,56 +366,48 @@ def validate(
 
     Example: dreamscape-infra events validate 'dreamscape.user.*' --since 1h
     """
-    from dreamscape_infra.events.read import read_batches
+    from dreamscape_infra.events.envelope import declared_event_type
+    from dreamscape_infra.events.read import plan_scan, read_batches
     from dreamscape_infra.events.render import (
+        unfinished_names,
         validation_json,
         validation_summary,
         validation_tables,
     )
     from dreamscape_infra.events.schema import EnvelopeChecker
+    from dreamscape_infra.events.selection import declared_names
     from dreamscape_infra.events.validate import ValidationTally
 
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
     position = _position(from_beginning, since, offset, default="beginning")
-    declared = _declared(state, required=False)
+    desired = _declared(state, required=False)
     left: set[Partition] = set()
     with _closing(_reader(state)) as reader:
-        scan = _prepare_scan(reader, declared, topics, position, partition)
+        scan = plan_scan(reader, declared_names(desired), topics, position, partition)
+        expected = {t: declared_event_type(desired, t) for t in scan.topics}
+        payloads = _payloads(desired)
         tally = ValidationTally(
-            EnvelopeChecker(), {t: declared.expected_type(t) for t in scan.topics}
+            EnvelopeChecker(),
+            expected,
+            payload_check=payloads.findings if payloads else None,
+            payload_topics=payloads.topics if payloads else frozenset(),
         )
-        add = tally.add
         progress_on = not json_mode and state.err_console().is_terminal
         total = scan.plan.total if max_messages is None else min(scan.plan.total, max_messages)
         with _Progress(state, progress_on, total, "validating") as progress:
-            for batch in read_batches(reader, scan.plan, left=left):
-                chunk = batch if max_messages is None else batch[: max_messages - tally.messages]
-                for message in chunk:
-                    add(message)
-                progress.advance(len(chunk))
-                if max_messages is not None and tally.messages >= max_messages:
-                    break
-    unfinished = [f"{t}[{p}]" for t, p in sorted(left)]
+            batches = read_batches(reader, scan.plan, left=left)
+            for tallied in tally.tally_batches(batches, max_messages):
+                progress.advance(tallied)
+    unfinished = unfinished_names(left)
     if json_mode:
         state.print_json(validation_json(tally, scan.topics, position.describe(), unfinished))
     else:
         state.print_tables(*validation_tables(tally, scan.topics))
         state.print_tables(Line(validation_summary(tally)))
         if unfinished:
-            state.err_console().print(
-                f"warning: gave up waiting for {', '.join(unfinished)}",
-                markup=False,
-                highlight=False,
-            )
-    if tally.failed:
-        first = tally.sorted_problems()[0]
-        example = first.examples[0]
-        raise CheckFailed(
-            f"{tally.invalid} of {tally.messages} message(s) violate the envelope; first: "
-            f"{example.topic} partition {example.partition} offset {example.offset}: "
-            f"{example.message}"
-        )
+            _warn(state, f"warning: gave up waiting for {', '.join(unfinished)}")
+    tally.raise_if_failed()
 
 
 # --- produce --------------------------------------------------------------------------------
@@ -464,7 +428,28 @@ def _read_source(spec: str, what: str) -> str:
     return spec
 
 
-def _parse_headers(headers: Sequence[str]) -> tuple[tuple[str, bytes | None], ...]:
+def _json_option(spec: str, option: str) -> Any:
+    """The JSON of --payload or --metadata (text, @file or -); errors name the option."""
+    from dreamscape_infra.events.envelope import parse_json_argument
+
+    what = option if not spec.startswith("@") else f"{option} {spec}"
+    return parse_json_argument(_read_source(spec, option), what)
+
+
+def _one_mode(*, payload: str | None, raw: str | None, from_file: str | None) -> None:
+    modes = [
+        n
+        for n, v in (("--payload", payload), ("--raw", raw), ("--from-file", from_file))
+        if v is not None
+    ]
+    if len(modes) != 1:
+        raise UsageError(
+            "give exactly one of --payload (an event), --raw (a value as is) or --from-file "
+            f"(a replay){'; got ' + ' and '.join(modes) if modes else ''}"
+        )
+
+
+def _parse_headers(headers: Sequence[str]) -> tuple[Header, ...]:
     parsed = []
     for item in headers:
         name, sep, value = item.partition("=")
@@ -522,195 +507,124 @@ def produce(
     Example: dreamscape-infra events produce dreamscape.user.created --type user.created
     --source user-service --payload '{"userId":"user-123"}'
     """
-    from dreamscape_infra.events.model import Outgoing
+    from dreamscape_infra.events.produce import EventOptions, check_delivered
     from dreamscape_infra.events.render import produce_json, produce_lines
-    from dreamscape_infra.events.select import check_declared
+    from dreamscape_infra.events.selection import check_declared, declared_names
 
     state = get_state(ctx)
     json_mode = state.output_format(output) is OutputFormat.json
-    modes = [
-        n
-        for n, v in (("--payload", payload), ("--raw", raw), ("--from-file", from_file))
-        if v is not None
-    ]
-    if len(modes) != 1:
-        raise UsageError(
-            "give exactly one of --payload (an event), --raw (a value as is) or --from-file "
-            f"(a replay){'; got ' + ' and '.join(modes) if modes else ''}"
-        )
-    declared = _declared(state, required=not allow_undeclared)
+    _one_mode(payload=payload, raw=raw, from_file=from_file)
+    desired = _declared(state, required=not allow_undeclared)
     if not allow_undeclared:
-        check_declared(topic, declared.names)
-    headers = _parse_headers(header)
-    key_bytes = key.encode("utf-8") if key is not None else None
-
-    # librdkafka connects in its own threads from here on; the records are read or built
-    # meanwhile, so that the connection is (nearly) ready when they are.
-    writer = _writer(state)
-    started = time.perf_counter()
-    try:
-        records: list[Outgoing]
-        event_ids: list[str | None]
-        if from_file is not None:
-            records = _replay_records(from_file, topic)
-            event_ids = [_event_id_of(r.value) for r in records]
-            mode = "replay"
-        elif raw is not None:
-            records = [Outgoing(topic, raw.encode("utf-8"), key_bytes, headers)] * count
-            event_ids = [None] * count
-            mode = "raw"
-        else:
-            built, event_ids = _envelopes(
-                declared,
-                topic,
-                event_type=event_type,
-                source=source,
-                payload_spec=payload or "",
-                metadata_spec=metadata,
-                version=version,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                key=key_bytes,
-                headers=headers,
-                count=count,
-            )
-            records = list(built)
-            mode = "event"
-        existing = writer.topics()
-        if topic not in existing:
-            raise EnvironmentFailure(
-                f"topic '{topic}' does not exist at {state.settings().bootstrap_servers}",
-                hint="create it with `dreamscape-infra topics sync`",
-            )
-        partitions = existing[topic]
-        for index, record in enumerate(records):
-            if record.partition is not None and record.partition >= partitions:
-                raise UsageError(
-                    f"{from_file or 'record'}: line {index + 1}: partition {record.partition} "
-                    f"does not exist in {topic} ({partitions} partitions)"
-                )
-        send = writer.send
-        for record in records:
-            send(record)
-        deliveries = writer.flush(60.0)
-        elapsed = time.perf_counter() - started
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
+        check_declared(topic, declared_names(desired))
+    request = _Request(
+        topic,
+        desired,
+        EventOptions(event_type, source, version, correlation_id, causation_id),
+        payload=payload,
+        metadata=metadata,
+        raw=raw,
+        from_file=from_file,
+        key=key.encode("utf-8") if key is not None else None,
+        headers=_parse_headers(header),
+        count=count,
+    )
+    deliveries, event_ids, mode, elapsed = _send(state, request)
     if json_mode:
         state.print_json(produce_json(topic, deliveries, event_ids, mode, elapsed))
     else:
         # Lines: plain through a pipe (no rich import on the hot path), rich on a terminal
         state.print_tables(*(Line(line) for line in produce_lines(topic, deliveries, event_ids)))
-    failed = [d for d in deliveries if not d.ok]
-    if failed:
-        raise EnvironmentFailure(
-            f"{len(failed)} of {len(deliveries)} record(s) were not delivered to {topic}: "
-            f"{failed[0].error}"
+    check_delivered(topic, deliveries)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What `events produce` was asked to send, as parsed from its options."""
+
+    topic: str
+    desired: DesiredState | None
+    options: EventOptions
+    payload: str | None
+    metadata: str | None
+    raw: str | None
+    from_file: str | None
+    key: bytes | None
+    headers: tuple[Header, ...]
+    count: int
+
+
+def _send(
+    state: AppState, request: _Request
+) -> tuple[list[Delivery], list[str | None], str, float]:
+    """Build the records and send them: the deliveries, the eventIds, the mode, and the seconds
+    from the producer's creation to the last delivery."""
+    from dreamscape_infra.events.produce import send_records
+
+    settings = state.settings()
+    # librdkafka connects in its own threads from here on; the records are read or built
+    # meanwhile, so that the connection is (nearly) ready when they are.
+    writer = _writer(state, settings)
+    started = time.perf_counter()
+    try:
+        records, event_ids, mode = _records(request)
+        deliveries = send_records(
+            writer,
+            request.topic,
+            records,
+            where=request.from_file or "record",
+            bootstrap=settings.bootstrap_servers,
         )
+        return deliveries, event_ids, mode, time.perf_counter() - started
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
 
 
-def _event_id_of(value: bytes | None) -> str | None:
-    from dreamscape_infra.events.decode import decode_value
-
-    event = decode_value(value).event
-    found = event.get("eventId") if event is not None else None
-    return found if isinstance(found, str) else None
-
-
-def _replay_records(spec: str, topic: str) -> list[Any]:
-    from dreamscape_infra.events.decode import replay_record
-
-    name = "stdin" if spec == "-" else spec
-    text = _read_source(spec if spec == "-" else "@" + spec, "--from-file")
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            records.append(replay_record(line, f"{name}:{number}", topic))
-    if not records:
-        raise UsageError(f"--from-file {name}: no JSON Lines to replay")
-    return records
-
-
-def _envelopes(
-    declared: Declared,
-    topic: str,
-    *,
-    event_type: str | None,
-    source: str | None,
-    payload_spec: str,
-    metadata_spec: str | None,
-    version: str,
-    correlation_id: str | None,
-    causation_id: str | None,
-    key: bytes | None,
-    headers: tuple[tuple[str, bytes | None], ...],
-    count: int,
-) -> tuple[Iterator[Any], list[str | None]]:
-    """`count` envelopes, each validated as it is built; the first is built and validated now,
-    so a bad option is a UsageError (exit 2) before anything is sent. `event_ids` fills up as
-    the iterator is consumed."""
-    from dreamscape_infra.events.envelope import (
-        EnvelopeSeries,
-        event_type_matches,
-        parse_json_argument,
-        uuid4_strings,
-    )
+def _records(request: _Request) -> tuple[list[Outgoing], list[str | None], str]:
+    """The records to send, their eventIds and the mode: a replay of `events tail -o json`
+    lines, a raw value `count` times, or `count` envelopes built from the options."""
+    from dreamscape_infra.events.decode import event_id_of, replay_records
+    from dreamscape_infra.events.envelope import declared_event_type
     from dreamscape_infra.events.model import Outgoing
-    from dreamscape_infra.events.schema import EnvelopeChecker
+    from dreamscape_infra.events.produce import envelope_records
 
-    expected = declared.expected_type(topic)
-    if event_type is None:
-        if expected is None or any(c in expected for c in "*?["):
-            raise UsageError(f"--type is required for {topic} (no single default eventType)")
-        event_type = expected
-    if source is None:
-        raise UsageError("--source is required with --payload (e.g. --source user-service)")
-    if expected is not None and not event_type_matches(event_type, expected):
-        raise UsageError(
-            f"--type '{event_type}' does not match topic {topic} (expected '{expected}'; "
-            "`events validate` would reject it; use --raw to send it anyway)"
-        )
-    what = "--payload" if not payload_spec.startswith("@") else f"--payload {payload_spec}"
-    body = parse_json_argument(_read_source(payload_spec, "--payload"), what)
-    meta = None
-    if metadata_spec is not None:
-        mwhat = "--metadata" if not metadata_spec.startswith("@") else f"--metadata {metadata_spec}"
-        meta = parse_json_argument(_read_source(metadata_spec, "--metadata"), mwhat)
-    checker = EnvelopeChecker()
-    series = EnvelopeSeries(
-        event_type=event_type,
-        source=source,
-        payload=body,
-        version=version,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        metadata=meta,
+    topic, count = request.topic, request.count
+    if request.from_file is not None:
+        spec = request.from_file
+        name = "stdin" if spec == "-" else spec
+        text = _read_source(spec if spec == "-" else "@" + spec, "--from-file")
+        records = replay_records(text, name, topic)
+        return records, [event_id_of(r.value) for r in records], "replay"
+    if request.raw is not None:
+        raw = Outgoing(topic, request.raw.encode("utf-8"), request.key, request.headers)
+        return [raw] * count, [None] * count, "raw"
+    options = request.options.checked_for(topic, declared_event_type(request.desired, topic))
+    payload = _json_option(request.payload or "", "--payload")
+    _check_payload(request.desired, topic, payload)
+    metadata = None if request.metadata is None else _json_option(request.metadata, "--metadata")
+    built, event_ids = envelope_records(
+        topic, options, payload, metadata, key=request.key, headers=request.headers, count=count
     )
-    ids = iter(uuid4_strings(count))
+    return list(built), event_ids, "event"
 
-    def make() -> tuple[Outgoing, str]:
-        event_id = next(ids)
-        event, value = series.make(event_id)
-        if not checker.is_valid(event):
-            problems = checker.schema_errors(event)
-            raise UsageError(
-                "the event would not be a valid BaseEvent: "
-                + "; ".join(p.message for p in problems)
-            )
-        return Outgoing(topic, value, key, headers), event_id
 
-    first, first_id = make()  # a problem shows before any connection is made
-    event_ids: list[str | None] = [first_id]
+def _payloads(desired: DesiredState | None) -> PayloadChecker | None:
+    from dreamscape_infra.schemas.payload import payload_checker
 
-    def stream() -> Iterator[Outgoing]:
-        yield first
-        for _ in range(count - 1):
-            record, event_id = make()
-            event_ids.append(event_id)
-            yield record
+    return payload_checker(desired)
 
-    return stream(), event_ids
+
+def _check_payload(desired: DesiredState | None, topic: str, payload: Any) -> None:
+    """ConfigError (exit 3) when the payload breaks the topic's declared schema (--raw skips)."""
+    checker = _payloads(desired)
+    errors = checker.errors(topic, payload) if checker is not None else []
+    if errors:
+        raise ConfigError(
+            [f"--payload: {e}" for e in errors],
+            hint=f"{topic}'s payload follows {checker.source(topic) if checker else '?'} "
+            "(topics.yaml `schema`); --raw sends a value unchecked",
+        )
 
 
 # --- schema ---------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ Reads the cluster through `AppState.groups_client()`, which tests replace with a
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -21,15 +23,12 @@ from dreamscape_infra.errors import ExitCode, RefusedError, UsageError
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.client import GroupsClient
+    from dreamscape_infra.groups.reset import ResetTarget
     from dreamscape_infra.topics.model import DesiredState
 
 app = typer.Typer(
     help="Consumer groups: list, lag and status, offset resets, delete.",
     no_args_is_help=True,
-)
-
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
 )
 
 
@@ -115,20 +114,35 @@ def lag_cmd(
         min=0,
         help="Exit 8 when any one partition's lag exceeds this.",
     ),
+    max_lag_seconds: float | None = typer.Option(
+        None,
+        "--max-lag-seconds",
+        min=0,
+        help="Exit 8 when a group's oldest unconsumed message is older than this (seconds).",
+    ),
     env: str | None = ENV_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
-    """Lag per partition (committed, log end, lag, member), per topic and per group, and each
-    group's status: OK, LAGGING, STALLED, STOPPED, EMPTY or NOT-STARTED (rules in
-    docs/groups.md). Also cross-checks commits against the topics topics.yaml lists per group.
+    """Lag per partition (committed, log end, lag, the age of the oldest unconsumed message,
+    member), per topic and per group, and each group's status: OK, LAGGING, STALLED, STOPPED,
+    EMPTY or NOT-STARTED (rules in docs/groups.md). With --window, also the consume and produce
+    rates and the time to clear the lag. Also cross-checks commits against the topics
+    topics.yaml lists per group.
 
     Exit codes: 0 fine, 2 unknown group or topic, 4 Kafka unreachable, 8 a group is over
-    --max-lag or --max-partition-lag.
+    --max-lag, --max-partition-lag or --max-lag-seconds.
 
     Example: dreamscape-infra groups lag dreamscape-auth-service-group --window 10s --max-lag 1000
     """
     from dreamscape_infra.groups.lag import breaches, cross_check, read_group_lags
-    from dreamscape_infra.groups.render import lag_json, notes, partitions_table, topics_table
+    from dreamscape_infra.groups.rate import rates
+    from dreamscape_infra.groups.render import (
+        lag_json,
+        notes,
+        partitions_table,
+        rates_table,
+        topics_table,
+    )
     from dreamscape_infra.groups.status import judge_all
 
     state = get_state(ctx)
@@ -136,6 +150,7 @@ def lag_cmd(
     desired = _desired(state, env)
     client = _client(state)
     try:
+        started, elapsed = time.monotonic(), 0.0
         first = read_group_lags(client, desired, groups, all_groups=all_groups, topic=topic)
         last = None
         if seconds > 0:
@@ -144,18 +159,28 @@ def lag_cmd(
                     f"sampling again in {seconds:g}s to judge the status ...", markup=False
                 )
             time.sleep(seconds)
+            elapsed = time.monotonic() - started  # between the starts of the two reads
             last = read_group_lags(client, desired, [g.group for g in first], topic=topic)
     finally:
         client.close()
     statuses = judge_all(first, last)
     shown = last if last is not None else first
+    found_rates = rates(first, last, elapsed) if last is not None else {}
     checks = {g.group: cross_check(g, desired) for g in shown}
-    found = breaches(shown, max_lag=max_lag, max_partition_lag=max_partition_lag)
+    found = breaches(
+        shown,
+        max_lag=max_lag,
+        max_partition_lag=max_partition_lag,
+        max_lag_seconds=max_lag_seconds,
+    )
     if state.output_format(output) is OutputFormat.json:
-        state.print_json(lag_json(shown, statuses, checks, found, window_s=seconds))
+        state.print_json(
+            lag_json(shown, statuses, checks, found, window_s=seconds, rates=found_rates)
+        )
     else:
         tables = [partitions_table(g, statuses[g.group]) for g in shown]
-        state.print_tables(*tables, topics_table(shown))
+        extra = [rates_table(found_rates)] if found_rates else []
+        state.print_tables(*tables, topics_table(shown), *extra)
         out = state.out_console()
         for line in notes(shown, checks):
             out.print(f"note: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -210,9 +235,61 @@ def reset_cmd(
     --topic dreamscape.user.created --to-earliest --execute
     """
     from dreamscape_infra.groups.render import reset_json, reset_table
-    from dreamscape_infra.groups.reset import ResetTarget, parse_datetime_ms, read_reset_plan
+    from dreamscape_infra.groups.reset import apply_reset, read_reset_plan
 
     state = get_state(ctx)
+    target = _reset_target(
+        to_earliest,
+        to_latest,
+        to_datetime,
+        to_offset,
+        shift_by,
+        topics_unclear=bool(topics) == all_topics,
+        partitions=partitions or (),
+    )
+    desired = _desired(state, env)
+    client = _client(state)
+    try:
+        plan = read_reset_plan(
+            client,
+            desired,
+            group,
+            target,
+            topics=topics or (),
+            all_topics=all_topics,
+            partitions=partitions or (),
+        )
+        if execute:
+            apply_reset(client, plan)
+    finally:
+        client.close()
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(reset_json(plan, executed=execute))
+    else:
+        state.print_tables(reset_table(plan, executed=execute))
+    if not execute and plan.members:
+        state.err_console().print(
+            f"note: {group} has {plan.members} active member(s): --execute would be refused "
+            "until they stop",
+            markup=False,
+        )
+
+
+def _reset_target(
+    to_earliest: bool,
+    to_latest: bool,
+    to_datetime: str | None,
+    to_offset: int | None,
+    shift_by: int | None,
+    *,
+    topics_unclear: bool,
+    partitions: Sequence[int],
+) -> ResetTarget:
+    """The one target the reset options name. UsageError, in this order, for none or several
+    targets, both or neither of --topic and --all-topics (`topics_unclear`), a negative
+    offset or partition, and a date-time that is not one."""
+    from dreamscape_infra.groups.reset import ResetTarget, parse_datetime_ms
+
     chosen = [
         name
         for name, given in (
@@ -229,56 +306,22 @@ def reset_cmd(
             "reset-offsets: give exactly one target of --to-earliest, --to-latest, "
             f"--to-datetime, --to-offset, --shift-by (got {', '.join(chosen) or 'none'})"
         )
-    if bool(topics) == all_topics:
+    if topics_unclear:
         raise UsageError("reset-offsets: give --topic T (repeatable) or --all-topics, not both")
     if to_offset is not None and to_offset < 0:
         raise UsageError(f"--to-offset: {to_offset} is negative; offsets start at 0")
-    for p in partitions or ():
+    for p in partitions:
         if p < 0:
             raise UsageError(f"--partition: {p} is negative")
     if to_earliest:
-        target = ResetTarget("earliest")
-    elif to_latest:
-        target = ResetTarget("latest")
-    elif to_datetime is not None:
-        target = ResetTarget("datetime", parse_datetime_ms(to_datetime))
-    elif to_offset is not None:
-        target = ResetTarget("offset", to_offset)
-    else:
-        target = ResetTarget("shift", shift_by)
-
-    desired = _desired(state, env)
-    client = _client(state)
-    try:
-        plan = read_reset_plan(
-            client,
-            desired,
-            group,
-            target,
-            topics=topics or (),
-            all_topics=all_topics,
-            partitions=partitions or (),
-        )
-        if execute and plan.members:
-            raise RefusedError(
-                f"refused: {group} has {plan.members} active member(s); offsets can only be "
-                "reset while the group has no members",
-                hint="stop the group's consumers, then rerun with --execute",
-            )
-        if execute:
-            client.alter_offsets(group, plan.offsets)
-    finally:
-        client.close()
-    if state.output_format(output) is OutputFormat.json:
-        state.print_json(reset_json(plan, executed=execute))
-    else:
-        state.print_tables(reset_table(plan, executed=execute))
-    if not execute and plan.members:
-        state.err_console().print(
-            f"note: {group} has {plan.members} active member(s): --execute would be refused "
-            "until they stop",
-            markup=False,
-        )
+        return ResetTarget("earliest")
+    if to_latest:
+        return ResetTarget("latest")
+    if to_datetime is not None:
+        return ResetTarget("datetime", parse_datetime_ms(to_datetime))
+    if to_offset is not None:
+        return ResetTarget("offset", to_offset)
+    return ResetTarget("shift", shift_by)
 
 
 @app.command("delete")

@@ -1,45 +1,46 @@
 """`dreamscape-infra health` and `serve`: the cluster's verdict, once or over HTTP.
 
-`health` reads the cluster once (one batched read through `AppState.admin()`), evaluates the
-checks of `dreamscape_infra.health.checks` and exits 0 UP, 8 DEGRADED, 4 DOWN. `serve` answers
-GET /health/kafka and GET /metrics from a read cached for a few seconds.
+`health` reads the cluster once (one batched read, then the declared groups' lag), evaluates
+the checks of `dreamscape_infra.health.checks` and exits 0 UP, 8 DEGRADED, 4 DOWN. `serve`
+answers GET /health/kafka and GET /metrics from a read cached for a few seconds. Both read
+through `AppState.client_host` (a child process for the real clients, see kafka/client_host.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import signal
 import socket
-import threading
-from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
     OutputFormat,
     get_state,
 )
-from dreamscape_infra.errors import EnvironmentFailure, ExitCode, InfraError
+from dreamscape_infra.errors import ExitCode
 
 if TYPE_CHECKING:
-    from dreamscape_infra.groups.model import GroupLag
-    from dreamscape_infra.health.checks import HealthReport
-    from dreamscape_infra.health.sources import Observation
-    from dreamscape_infra.kafka.isolated import IsolatedClient
-    from dreamscape_infra.settings import ConnectionSettings
+    from dreamscape_infra.health.sources import AdminFactory, GroupsFactory
     from dreamscape_infra.topics.model import DesiredState
 
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
-)
 MAX_LAG_OPTION: Any = typer.Option(
     None, "--max-lag", min=0, help="DEGRADED when a declared group's total lag exceeds this."
+)
+MAX_LAG_SECONDS_OPTION: Any = typer.Option(
+    None,
+    "--max-lag-seconds",
+    min=0,
+    help="DEGRADED when a declared group's oldest unconsumed message is older than this "
+    "(seconds); topics.yaml's max_lag_seconds apply too, the stricter one counts.",
 )
 EXPECT_OPTION: Any = typer.Option(
     None,
@@ -59,26 +60,13 @@ def _desired(state: AppState, env: str | None) -> DesiredState | None:
     return state.desired(env)
 
 
-def _evaluate(
-    observation: Observation,
-    lags: Sequence[GroupLag] | None,
-    *,
-    state: AppState,
-    desired: DesiredState | None,
-    max_lag: int | None,
-    expect_brokers: int | None,
-) -> HealthReport:
-    from dreamscape_infra.health.checks import evaluate
-    from dreamscape_infra.health.sources import expected_brokers
+def _factories(state: AppState) -> tuple[AdminFactory, GroupsFactory]:
+    """How a job opens its clients: the ones a test injected, else the real adapters (classes,
+    which a child process can be given)."""
+    from dreamscape_infra.kafka.admin import ConfluentAdmin
+    from dreamscape_infra.kafka.groups import ConfluentGroups
 
-    return evaluate(
-        observation.read,
-        expected=expected_brokers(state.env, state.settings(), expect_brokers),
-        sync=observation.sync,
-        lags=lags,
-        max_lag=max_lag,
-        declared_groups=[g.name for g in desired.groups] if desired is not None else (),
-    )
+    return state.admin_factory or ConfluentAdmin, state.groups_factory or ConfluentGroups
 
 
 def health(
@@ -86,38 +74,44 @@ def health(
     _topics_file: str | None = TOPICS_FILE_OPTION,
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """The cluster's verdict, UP, DEGRADED or DOWN, with the checks behind it: brokers and
     controller, offline, under-replicated and under-min-ISR partitions, declared topics in
-    sync, declared groups' lag.
+    sync, declared groups' lag (messages, and the age of the oldest unconsumed one against
+    --max-lag-seconds and topics.yaml's max_lag_seconds).
 
     Exit codes: 0 UP, 8 DEGRADED, 4 DOWN (Kafka unreachable, no controller, offline
     partitions), 3 invalid topics.yaml.
 
+    `dreamscape-infra health rules` prints Prometheus rules for `serve`'s metrics.
+
     Example: dreamscape-infra health --env prod --expect-brokers 3
     """
     from dreamscape_infra.health.render import render_health, summarize
-    from dreamscape_infra.health.sources import health_reads
+    from dreamscape_infra.health.sources import health_reading, judge, read_or_down
 
+    if ctx.invoked_subcommand is not None:
+        return  # `health rules`: the options above belong to the check
     state = get_state(ctx)
     desired = _desired(state, env)
     settings = state.settings()
-    lag_client = _isolated_lags(state, settings, desired)
-    read_lag = lag_client.call if lag_client else _in_process_lags(state, settings, desired)
+    calls = state.client_host.run(partial(health_reading, settings, desired, *_factories(state)))
     try:
-        observation, lags = health_reads(lambda: state.admin(settings), read_lag, desired)
+        observation, lags = read_or_down(calls)
     finally:
-        if lag_client is not None:
-            lag_client.close()
-    report = _evaluate(
+        calls.close()
+    report = judge(
         observation,
         lags,
-        state=state,
+        env=state.env,
+        settings=settings,
         desired=desired,
         max_lag=max_lag,
         expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
     )
     if state.output_format(output) is OutputFormat.json:
         state.print_json(report.to_json())
@@ -134,39 +128,6 @@ def health(
                     soft_wrap=True,
                 )
         raise typer.Exit(int(_EXIT[report.status]))
-
-
-def _isolated_lags(
-    state: AppState, settings: ConnectionSettings, desired: DesiredState | None
-) -> IsolatedClient[Sequence[GroupLag] | None] | None:
-    """The real clients read lag in a child process (`kafka.isolated`), started now so it
-    boots while the cluster is read; None when a test injected its own adapters."""
-    if not state.clients_may_be_isolated:
-        return None
-    from dreamscape_infra.health.sources import LagReadJob
-    from dreamscape_infra.kafka.isolated import IsolatedClient
-
-    client: IsolatedClient[Sequence[GroupLag] | None] = IsolatedClient(
-        LagReadJob(settings, desired)
-    )
-    client.start()
-    return client
-
-
-def _in_process_lags(
-    state: AppState, settings: ConnectionSettings, desired: DesiredState | None
-) -> Callable[[], Sequence[GroupLag] | None]:
-    """Lag through the groups client of this process (a test's fake)."""
-    from dreamscape_infra.health.sources import read_lags
-
-    def read() -> Sequence[GroupLag] | None:
-        groups = state.groups_client(settings)
-        try:
-            return read_lags(groups, desired)
-        finally:
-            groups.close()
-
-    return read
 
 
 def _check_host(host: str) -> str:
@@ -206,6 +167,7 @@ def serve(
     ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
+    max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
@@ -218,128 +180,117 @@ def serve(
 
     Example: dreamscape-infra serve --env prod --port 9308
     """
-    from dreamscape_infra.health.server import CachedHealth, make_server
+    from dreamscape_infra.health.server import (
+        CachedHealth,
+        make_server,
+        serving,
+        wait_for_stop_signal,
+    )
+    from dreamscape_infra.health.sources import judge, read_or_down, serve_reading
 
     state = get_state(ctx)
     _check_host(host)
     desired = _desired(state, env)
-    from dataclasses import replace
-
     # a server's clients live for hours: librdkafka's default reconnect pacing for them
     settings = replace(state.settings(), short_lived=False)
-    read, close_clients, restarts = _serve_reads(state, settings, desired, config_seconds)
-
-    def evaluate(observation: Observation, lags: Sequence[GroupLag] | None) -> HealthReport:
-        return _evaluate(
-            observation,
-            lags,
-            state=state,
-            desired=desired,
-            max_lag=max_lag,
-            expect_brokers=expect_brokers,
-        )
-
-    cached = CachedHealth(read, evaluate, cache_seconds, client_restarts=restarts)
+    job = partial(serve_reading, settings, desired, config_seconds, *_factories(state))
+    calls = state.client_host.run(job)
+    evaluate = partial(
+        judge,
+        env=state.env,
+        settings=settings,
+        desired=desired,
+        max_lag=max_lag,
+        expect_brokers=expect_brokers,
+        max_lag_seconds=max_lag_seconds,
+    )
+    cached = CachedHealth(
+        lambda: read_or_down(calls), evaluate, cache_seconds, client_restarts=lambda: calls.restarts
+    )
     try:
-        server = make_server(host, port, cached)
-    except OSError as exc:
-        close_clients()
-        raise EnvironmentFailure(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            hint="pick another --port" if exc.errno == 98 else None,
-        ) from None
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
-    thread.start()
-    where = f"[{host}]" if ":" in host else host
-    base = f"http://{where}:{server.server_address[1]}"
-    if state.output_format(output) is OutputFormat.json:
-        # one line, so a script can read it while the server keeps running
-        typer.echo(
-            json.dumps(
-                {
-                    "kind": "serve",
-                    "version": 1,
-                    "health_url": base + "/health/kafka",
-                    "metrics_url": base + "/metrics",
-                    "bootstrap_servers": settings.bootstrap_servers,
-                    "cache_seconds": cache_seconds,
-                }
+        with serving(make_server(host, port, cached)) as base:
+            _announce(
+                state, state.output_format(output), base, settings.bootstrap_servers, cache_seconds
             )
-        )
+            wait_for_stop_signal()
+    finally:
+        calls.close()
+    state.err_console().print("stopped", markup=False)
+
+
+def _announce(
+    state: AppState, output: OutputFormat, base: str, bootstrap: str, cache_seconds: float
+) -> None:
+    """Where serve answers: one JSON line on stdout (a script reads it while the server runs)
+    with -o json, and one line on stderr."""
+    if output is OutputFormat.json:
+        document = {
+            "kind": "serve",
+            "version": 1,
+            "health_url": base + "/health/kafka",
+            "metrics_url": base + "/metrics",
+            "bootstrap_servers": bootstrap,
+            "cache_seconds": cache_seconds,
+        }
+        typer.echo(json.dumps(document))
     state.err_console().print(
         f"serving {base}/health/kafka and /metrics "
-        f"(cluster {settings.bootstrap_servers}, cache {cache_seconds:g}s); "
-        "Ctrl-C or SIGTERM stops",
+        f"(cluster {bootstrap}, cache {cache_seconds:g}s); Ctrl-C or SIGTERM stops",
         markup=False,
         highlight=False,
         soft_wrap=True,
     )
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        close_clients()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    state.err_console().print("stopped", markup=False)
 
 
-def _serve_reads(
-    state: AppState,
-    settings: ConnectionSettings,
-    desired: DesiredState | None,
-    config_seconds: float,
-) -> tuple[
-    Callable[[], tuple[Observation, Sequence[GroupLag] | None]],
-    Callable[[], None],
-    Callable[[], int] | None,
-]:
-    """serve's read function, how to close its clients, and how many times their process was
-    replaced (None when they run in this process).
+def rules(
+    ctx: typer.Context,
+    _topics_file: str | None = TOPICS_FILE_OPTION,
+    env: str | None = ENV_OPTION,
+    job: str = typer.Option(
+        "dreamscape-infra", "--job", help="The Prometheus scrape job of `serve` (for `up`)."
+    ),
+    lag_for: str = typer.Option(
+        "2m",
+        "--for",
+        help="How long a lag-seconds threshold must be exceeded before its alert fires "
+        "(a Prometheus duration: 30s, 2m, 1h).",
+    ),
+    output: OutputFormat | None = OUTPUT_OPTION,
+) -> None:
+    """Prometheus recording and alerting rules for `serve`'s /metrics, as a rule file on
+    stdout: lag seconds over the max_lag_seconds topics.yaml declares, lag growing for 10
+    minutes, groups STOPPED or STALLED, offline and under-min-ISR partitions, missing brokers,
+    topics out of sync, and `serve` not scraped. Generated from topics.yaml, so they change with
+    it (docs/prometheus/ has them for the shipped file, with their promtool tests).
 
-    The real clients run in a child process (`kafka.isolated`), so a librdkafka abort while
-    brokers die is a failed read, and the next read starts a new child. Adapters a test
-    injects live in this process and are called here directly."""
-    from dreamscape_infra.health.sources import ClusterReader, serve_read
+    Exit codes: 0 printed, 2 bad --for, 3 invalid topics.yaml.
 
-    if not state.clients_may_be_isolated:
-        admin = state.admin(settings)
-        reader = ClusterReader(admin, desired, config_ttl_s=config_seconds)
-        groups = state.groups_client(settings)  # one client for the server's life
+    Example: dreamscape-infra health rules > /etc/prometheus/rules/dreamscape.yml
+    """
+    import re
 
-        def close_injected() -> None:
-            admin.close()
-            groups.close()
+    from dreamscape_infra.errors import UsageError
+    from dreamscape_infra.health.rules import rules_document, rules_yaml
 
-        return lambda: serve_read(reader, groups, desired), close_injected, None
-
-    from dreamscape_infra.health.sources import ServeReadJob, failed_observation
-    from dreamscape_infra.kafka.isolated import IsolatedClient
-
-    client = IsolatedClient(ServeReadJob(settings, desired, config_seconds))
-
-    def read() -> tuple[Observation, Sequence[GroupLag] | None]:
-        try:
-            return client.call()
-        except InfraError as exc:
-            return failed_observation(exc.message), None
-
-    return read, client.close, lambda: client.restarts
+    state = get_state(ctx)
+    if not re.fullmatch(r"(\d+(ms|s|m|h|d|w|y))+", lag_for):
+        raise UsageError(f"--for: '{lag_for}' is not a Prometheus duration (e.g. 30s, 2m, 1h)")
+    desired = _desired(state, env)
+    document = rules_document(desired, job=job, lag_for=lag_for)
+    if state.output_format(output) is OutputFormat.json:
+        state.print_json(document)
+        return
+    source = desired.source if desired is not None else None
+    typer.echo(rules_yaml(document, source), nl=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `health` and `serve` to the root app."""
-    app.command("health")(health)
+    """Add `health` (with `health rules`) and `serve` to the root app."""
+    group = typer.Typer()
+    group.callback(invoke_without_command=True)(health)
+    group.command("rules")(rules)
+    app.add_typer(group, name="health")
     app.command("serve")(serve)
 
 
-__all__ = ["health", "register", "serve"]
+__all__ = ["health", "register", "rules", "serve"]

@@ -1,7 +1,7 @@
 """`up`, `down`, `status`, `logs`: one command surface over the docker and local runtimes.
 
 The commands talk to a `StackRuntime` only. Which one comes from `--runtime` (or
-DREAMSCAPE_RUNTIME, default auto; see `runtime.select`) and is said on stderr; tests replace the
+DREAMSCAPE_RUNTIME, default auto; see `runtime.choose`) and is said on stderr; tests replace the
 construction through `AppState.runtime_factory`. Results go to stdout, progress (a spinner on a
 terminal, plain lines otherwise) and notes to stderr.
 """
@@ -16,19 +16,28 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dreamscape_infra.cli.state import OUTPUT_OPTION, AppState, OutputFormat, get_state
+from dreamscape_infra.cli.state import (
+    ENV_OPTION,
+    OUTPUT_OPTION,
+    AppState,
+    OutputFormat,
+    get_state,
+)
 from dreamscape_infra.errors import ExitCode, RefusedError
 from dreamscape_infra.runtime.base import (
+    SCHEMA_REGISTRY_LABEL,
     ProgressCallback,
     SecuredRuntime,
     StackRuntime,
     StackStatus,
     UpOptions,
+    UpResult,
 )
 
 if TYPE_CHECKING:
-    from dreamscape_infra.runtime.check import BrokerReachability
-    from dreamscape_infra.runtime.select import RuntimeChoice
+    from dreamscape_infra.runtime.choose import RuntimeChoice
+    from dreamscape_infra.runtime.probe import BrokerReachability
+    from dreamscape_infra.runtime.render import EnvironmentChange
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
 
@@ -53,7 +62,7 @@ STATE_DIR_OPTION: Any = typer.Option(
 def _runtime(
     state: AppState, option: str | None, state_dir: Path | None
 ) -> tuple[StackRuntime, RuntimeChoice]:
-    from dreamscape_infra.runtime.select import choose_runtime, local_stack_running, make_runtime
+    from dreamscape_infra.runtime.choose import choose_runtime, local_stack_running, make_runtime
 
     choice = choose_runtime(
         option, state.env, local_probe=lambda: local_stack_running(state.env, state_dir)
@@ -117,7 +126,7 @@ def _stack_settings(stack: StackRuntime, bootstrap: str) -> ConnectionSettings:
     return ConnectionSettings.plaintext(bootstrap)
 
 
-def _declared_services(state: AppState) -> tuple[str, ...]:
+def _declared_services(state: AppState, environment: str | None) -> tuple[str, ...]:
     """The SASL users topics.yaml asks for on a secured local stack (see
     `runtime.security.service_users`: a `services:` entry logs in as its principal's name).
     None when there is no (valid) topics file: `up` reports a broken file when it syncs."""
@@ -127,26 +136,14 @@ def _declared_services(state: AppState) -> tuple[str, ...]:
     from dreamscape_infra.runtime.security import service_users
 
     try:
-        desired = state.desired(_environment(state))
+        desired = state.desired(environment)
     except ConfigError:
         return ()
     return service_users(desired)
 
 
-def client_environment_json(status: StackStatus) -> dict[str, Any] | None:
-    """The client environment of a secured stack (never the password: its file)."""
-    env = status.client_environment
-    if env is None:
-        return None
-    return {
-        "variables": dict(env.variables),
-        "password_file": str(env.password_file) if env.password_file else None,
-        "export": env.shell_lines(),
-    }
-
-
 def _topics_after_up(
-    state: AppState, settings: ConnectionSettings, *, sync_here: bool
+    state: AppState, settings: ConnectionSettings, environment: str | None, *, sync_here: bool
 ) -> TopicsAfterUp | None:
     """Sync topics.yaml here (local stack, packaged compose file), or only check it (the docker
     stack ran topic-init). None when there is no topics file to sync or check."""
@@ -160,7 +157,7 @@ def _topics_after_up(
     admin = state.admin(settings)
     try:
         after_up = sync_after_up if sync_here else check_after_up
-        return after_up(admin, state.topics_file, _environment(state))
+        return after_up(admin, state.topics_file, environment)
     finally:
         admin.close()
 
@@ -169,7 +166,7 @@ def _reach(
     state: AppState, current: StackStatus, stack: StackRuntime
 ) -> tuple[BrokerReachability, TopicsSummary | None]:
     """Ask the stack's brokers (only when one runs) and, when they answer, plan topics.yaml."""
-    from dreamscape_infra.runtime.check import NO_BROKER_RUNNING, broker_running, probe_broker
+    from dreamscape_infra.runtime.probe import NO_BROKER_RUNNING, broker_running, probe_broker
     from dreamscape_infra.topics.stackcheck import summarize_declared
 
     if not broker_running(current):
@@ -182,79 +179,98 @@ def _reach(
         broker = probe_broker(admin, metadata=lambda: admin.snapshot([]).cluster)
         if not broker.reachable or not Path(state.topics_file).is_file():
             return broker, None
-        return broker, summarize_declared(admin, state.topics_file, _environment(state))
+        # the stack's own environment (recorded by the local runtime) unless one is asked for
+        environment = _environment(state) or current.environment
+        return broker, summarize_declared(admin, state.topics_file, environment)
     finally:
         admin.close()
+
+
+PROFILE_OPTION: Any = typer.Option(
+    [],
+    "--profile",
+    "-p",
+    metavar="PROFILE",
+    help="Extras: ui (Kafka UI), schema (Schema Registry; local: Apicurio Registry on "
+    "127.0.0.1:${DREAMSCAPE_SCHEMA_REGISTRY_PORT:-8081}).",
+)
+NO_WAIT_OPTION: Any = typer.Option(False, "--no-wait", help="Return once started, not ready.")
+TIMEOUT_OPTION: Any = typer.Option(
+    120.0, "--timeout", min=1.0, help="Seconds to wait for a ready broker."
+)
+BUILD_OPTION: Any = typer.Option(False, "--build", help="Docker: build images before starting.")
+KRAFT_OPTION: Any = typer.Option(
+    False, "--kraft", help="Local: one combined KRaft node (Kafka 4.x) instead of ZooKeeper."
+)
+BROKERS_OPTION: Any = typer.Option(
+    1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
+)
+NO_SYNC_OPTION: Any = typer.Option(
+    False,
+    "--no-sync",
+    help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
+)
+ACLS_OPTION: Any = typer.Option(
+    None,
+    "--acls/--no-acls",
+    help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft); "
+    "default: what the stack has, else none. User:admin is a super user; without SASL "
+    "(plaintext, ssl) so is everyone: use --security sasl_scram --acls to hold services "
+    "to their ACLs (docs/acls.md).",
+    show_default=False,
+)
+SECURITY_OPTION: Any = typer.Option(
+    None,
+    "--security",
+    metavar="plaintext|ssl|sasl_plain|sasl_scram|sasl_ssl",
+    help="Local: secure the client listener (default: what the stack has, else plaintext). "
+    "Prints the KAFKA_* environment a client needs; see docs/security.md.",
+    show_default=False,
+)
+PRINT_ENV_OPTION: Any = typer.Option(
+    False,
+    "--print-env",
+    help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME, SCHEMA_REGISTRY_URL "
+    "with --profile schema) on stdout, for a "
+    'CI env file: `dreamscape-infra up --print-env >> "$GITHUB_ENV"`.',
+)
+ENV_FILE_OPTION: Any = typer.Option(
+    None,
+    "--env-file",
+    metavar="FILE",
+    help="Also append those KEY=value lines to FILE (GitHub's $GITHUB_ENV, a GitLab "
+    "dotenv report).",
+)
 
 
 def up(
     ctx: typer.Context,
     runtime: str | None = RUNTIME_OPTION,
-    profile: list[str] = typer.Option(
-        [],
-        "--profile",
-        "-p",
-        metavar="PROFILE",
-        help="Docker extras: ui (Kafka UI), schema (Schema Registry).",
-    ),
-    no_wait: bool = typer.Option(False, "--no-wait", help="Return once started, not ready."),
-    timeout: float = typer.Option(
-        120.0, "--timeout", min=1.0, help="Seconds to wait for a ready broker."
-    ),
-    build: bool = typer.Option(False, "--build", help="Docker: build images before starting."),
-    kraft: bool = typer.Option(
-        False,
-        "--kraft",
-        help="Local: one combined KRaft node (Kafka 4.x) instead of ZooKeeper.",
-    ),
-    brokers: int = typer.Option(
-        1, "--brokers", min=1, max=3, help="Local: number of brokers in ZooKeeper mode (1-3)."
-    ),
-    no_sync: bool = typer.Option(
-        False,
-        "--no-sync",
-        help="Do not sync (local) or check (docker) topics.yaml once the broker is ready.",
-    ),
-    acls: bool | None = typer.Option(
-        None,
-        "--acls/--no-acls",
-        help="Local: run an authorizer (AclAuthorizer; StandardAuthorizer with --kraft); "
-        "default: what the stack has, else none. User:admin is a super user; without SASL "
-        "(plaintext, ssl) so is everyone: use --security sasl_scram --acls to hold services "
-        "to their ACLs (docs/acls.md).",
-        show_default=False,
-    ),
-    security: str | None = typer.Option(
-        None,
-        "--security",
-        metavar="plaintext|ssl|sasl_plain|sasl_scram|sasl_ssl",
-        help="Local: secure the client listener (default: what the stack has, else plaintext). "
-        "Prints the KAFKA_* environment a client needs; see docs/security.md.",
-        show_default=False,
-    ),
+    profile: list[str] = PROFILE_OPTION,
+    no_wait: bool = NO_WAIT_OPTION,
+    timeout: float = TIMEOUT_OPTION,
+    build: bool = BUILD_OPTION,
+    kraft: bool = KRAFT_OPTION,
+    brokers: int = BROKERS_OPTION,
+    no_sync: bool = NO_SYNC_OPTION,
+    acls: bool | None = ACLS_OPTION,
+    security: str | None = SECURITY_OPTION,
+    env: str | None = ENV_OPTION,
     state_dir: Path | None = STATE_DIR_OPTION,
-    print_env: bool = typer.Option(
-        False,
-        "--print-env",
-        help="Print only KEY=value lines (KAFKA_BROKERS, DREAMSCAPE_RUNTIME) on stdout, for a "
-        'CI env file: `dreamscape-infra up --print-env >> "$GITHUB_ENV"`.',
-    ),
-    env_file: Path | None = typer.Option(
-        None,
-        "--env-file",
-        metavar="FILE",
-        help="Also append those KEY=value lines to FILE (GitHub's $GITHUB_ENV, a GitLab "
-        "dotenv report).",
-    ),
+    print_env: bool = PRINT_ENV_OPTION,
+    env_file: Path | None = ENV_FILE_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
     """Start Kafka (ZooKeeper + broker), wait until it is ready, then sync topics.yaml.
 
-    "already running" is success (exit 0). The local runtime needs Java 17+; it fetches the
-    Kafka jars with Maven on first use (see `runtime fetch`), and its ports come from
-    DREAMSCAPE_ZK_PORT / DREAMSCAPE_KAFKA_PORT. With --security it issues a local CA and SASL
-    users (admin + one per declared service) and prints the client environment; passwords stay
-    in files under the state folder.
+    "already running" is success (exit 0). Ready means every broker of the stack is
+    registered (after a crash too: the restarted broker has started, not only its old
+    registration). The local runtime needs Java 17+; it fetches the Kafka jars with Maven on
+    first use (see `runtime fetch`), and its ports come from DREAMSCAPE_ZK_PORT /
+    DREAMSCAPE_KAFKA_PORT. It records the --env it started with and syncs that one again on a
+    plain `up`; another --env on a running stack only says what it would change. With
+    --security it issues a local CA and SASL users (admin + one per declared service) and
+    prints the client environment; passwords stay in files under the state folder.
 
     Example: dreamscape-infra up --runtime local --print-env >> "$GITHUB_ENV"
     """
@@ -271,6 +287,7 @@ def up(
             "only the local runtime can secure its listener (use --runtime local)",
             param_hint="--security",
         )
+    requested = env or _environment(state)
     options = UpOptions(
         profiles=tuple(profile),
         wait=not no_wait,
@@ -281,61 +298,106 @@ def up(
         acls=acls,
         security=mode,
         # asked only with --security, so a plain `up` reads nothing more than before
-        service_users=_declared_services(state) if security is not None else (),
+        service_users=_declared_services(state, requested) if security is not None else (),
+        environment=requested,
     )
     with _spinner(state, f"starting Kafka ({choice.name} runtime)") as progress:
         result = stack.up(options, progress)
     _note(state, result.notes)
-
-    from dreamscape_infra.runtime.render import status_json, up_topics_json, up_topics_line
-
-    topics: TopicsAfterUp | None = None
+    topics, change = None, None
     if options.wait and not no_sync:
-        # the repository's docker stack ran its own topic-init, so the host only checks; the
-        # local one, and the packaged compose file (no topic-init), sync from here
-        sync_here = choice.name == "local" or result.sync_from_host
-        doing = "syncing topics.yaml" if sync_here else "checking topics from the host"
-        with _spinner(state, doing) as progress:
-            progress("topics", f"{'syncing' if sync_here else 'planning'} {state.topics_file}")
-            settings = _stack_settings(stack, result.status.bootstrap_servers)
-            topics = _topics_after_up(state, settings, sync_here=sync_here)
+        topics, change = _topics_once_ready(state, stack, choice, result, requested)
+    _write_ci_env(choice.name, result.status, state_dir, print_env=print_env, env_file=env_file)
+    if json_mode:
+        from dreamscape_infra.runtime.render import up_document
 
-    code = topics.exit_code if topics is not None else ExitCode.OK
-    env_lines = ci_env_lines(choice.name, result.status, state_dir)
+        state.print_json(up_document(result, choice, options.wait, topics, change))
+    elif not print_env:
+        _print_up(state, result, ready=options.wait, topics=topics)
+    _fail_unless_synced(state, topics)
+
+
+def _write_ci_env(
+    runtime: str,
+    status: StackStatus,
+    state_dir: Path | None,
+    *,
+    print_env: bool,
+    env_file: Path | None,
+) -> None:
+    """--env-file appends the CI env lines to a file, --print-env prints them (alone)."""
+    lines = ci_env_lines(runtime, status, state_dir)
     if env_file is not None:
-        _append_env_file(env_file, env_lines)
+        _append_env_file(env_file, lines)
     if print_env:
-        for env_line in env_lines:
-            typer.echo(env_line)
-    elif json_mode:
-        state.print_json(
-            {
-                "kind": "up",
-                "version": 1,
-                "runtime": choice.name,
-                "reason": choice.reason,
-                "already_running": result.already_running,
-                "ready": options.wait,
-                "notes": list(result.notes),
-                "status": status_json(result.status),
-                "topics": up_topics_json(topics) if topics is not None else None,
-                "client": client_environment_json(result.status),
-            }
-        )
-    else:
-        _print_status(state, result.status)
-        out = state.out_console()
-        where = result.status.bootstrap_servers
-        if result.already_running:
-            out.print(f"Kafka is already running at {where}", markup=False, highlight=False)
-        elif options.wait:
-            out.print(f"Kafka is ready at {where}", markup=False, highlight=False)
-        else:
-            out.print(f"Kafka is starting at {where} (--no-wait)", markup=False)
-        if topics is not None:
-            out.print("topics.yaml: ", end="", markup=False)
-            out.print(up_topics_line(topics))
-        _print_client_environment(state, result.status)
+        for line in lines:
+            typer.echo(line)
+
+
+def _topics_once_ready(
+    state: AppState,
+    stack: StackRuntime,
+    choice: RuntimeChoice,
+    result: UpResult,
+    requested: str | None,
+) -> tuple[TopicsAfterUp | None, EnvironmentChange | None]:
+    """Sync (or check) topics.yaml under the stack's environment, and plan the asked-for one
+    when it differs from what the local stack was started with (never applied here)."""
+    # the repository's docker stack ran its own topic-init, so the host only checks; the
+    # local one, and the packaged compose file (no topic-init), sync from here
+    sync_here = choice.name == "local" or result.sync_from_host
+    # the local runtime records its environment; docker's is whatever is asked now
+    environment = result.status.environment if choice.name == "local" else requested
+    settings = _stack_settings(stack, result.status.bootstrap_servers)
+    doing = "syncing topics.yaml" if sync_here else "checking topics from the host"
+    with _spinner(state, doing) as progress:
+        progress("topics", f"{'syncing' if sync_here else 'planning'} {state.topics_file}")
+        topics = _topics_after_up(state, settings, environment, sync_here=sync_here)
+    if topics is None or requested is None or requested == environment:
+        return topics, None
+    from dreamscape_infra.runtime.render import environment_change_line
+
+    change = _environment_change(state, settings, environment, requested)
+    state.err_console().print(environment_change_line(change), markup=False, highlight=False)
+    return topics, change
+
+
+def _environment_change(
+    state: AppState, settings: ConnectionSettings, stack_env: str | None, requested: str
+) -> EnvironmentChange:
+    from dreamscape_infra.runtime.render import EnvironmentChange
+    from dreamscape_infra.topics.stackcheck import check_after_up
+
+    admin = state.admin(settings)
+    try:
+        check = check_after_up(admin, state.topics_file, requested)
+    finally:
+        admin.close()
+    return EnvironmentChange(stack_env, requested, check)
+
+
+def _print_up(
+    state: AppState, result: UpResult, *, ready: bool, topics: TopicsAfterUp | None
+) -> None:
+    """The status table, the headline, the topics line and the client environment."""
+    from dreamscape_infra.runtime.render import (
+        client_environment_lines,
+        up_headline,
+        up_topics_line,
+    )
+
+    _print_status(state, result.status)
+    out = state.out_console()
+    out.print(up_headline(result, ready=ready), markup=False, highlight=False)
+    if topics is not None:
+        out.print("topics.yaml: ", end="", markup=False)
+        out.print(up_topics_line(topics))
+    for line in client_environment_lines(result.status):
+        out.print(line, markup=False, highlight=False)
+
+
+def _fail_unless_synced(state: AppState, topics: TopicsAfterUp | None) -> None:
+    code = topics.exit_code if topics is not None else ExitCode.OK
     if code != ExitCode.OK:
         state.err_console().print(
             f"error: syncing {state.topics_file} did not fully succeed "
@@ -354,6 +416,10 @@ def ci_env_lines(runtime: str, status: StackStatus, state_dir: Path | None) -> l
         lines += [
             f"{k}={v}" for k, v in status.client_environment.variables if k != "KAFKA_BROKERS"
         ]
+    # the Confluent-compatible base URL, as Confluent's clients name it (never credentials)
+    lines += [
+        f"SCHEMA_REGISTRY_URL={url}" for label, url in status.urls if label == SCHEMA_REGISTRY_LABEL
+    ]
     if runtime == "local" and state_dir is not None:
         lines.append(f"DREAMSCAPE_STATE_DIR={state_dir.absolute()}")
     return lines
@@ -382,26 +448,6 @@ def _security_mode(option: str | None) -> str | None:
             f"'{option}' is not one of {', '.join(SECURITY_MODES)}", param_hint="--security"
         )
     return mode
-
-
-def _print_client_environment(state: AppState, status: StackStatus) -> None:
-    """The KAFKA_* variables a client of a secured stack needs; the password stays in its file."""
-    env = status.client_environment
-    if env is None:
-        return
-    out = state.out_console()
-    out.print(f"client environment ({status.security}):", markup=False, highlight=False)
-    for name, value in env.variables:
-        out.print(f"  {name}={value}", markup=False, highlight=False)
-    if env.password_file is not None:
-        out.print(
-            f"  KAFKA_SASL_PASSWORD: in {env.password_file} (never printed)",
-            markup=False,
-            highlight=False,
-        )
-    out.print(
-        '  for a shell: eval "$(dreamscape-infra config --export)"', markup=False, highlight=False
-    )
 
 
 def down(
@@ -474,8 +520,8 @@ def status(
 
     Example: dreamscape-infra status --runtime local --output json
     """
-    from dreamscape_infra.runtime.check import stack_verdict
     from dreamscape_infra.runtime.render import status_document, status_lines
+    from dreamscape_infra.runtime.verdict import stack_verdict
 
     state = get_state(ctx)
     stack, _ = _runtime(state, runtime, state_dir)

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from dreamscape_infra.acls.model import AclAdmin
     from dreamscape_infra.events.model import EventReader, EventWriter
     from dreamscape_infra.groups.client import GroupsClient
+    from dreamscape_infra.kafka.client_host import ClientHost
     from dreamscape_infra.kafka.cluster import KafkaAdmin
     from dreamscape_infra.runtime.base import StackRuntime
     from dreamscape_infra.runtime.fetch import Maven
+    from dreamscape_infra.schemas.model import Registry
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.tables import Line, TableData
     from dreamscape_infra.topics.model import DesiredState
@@ -30,6 +32,12 @@ if TYPE_CHECKING:
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+def _child_process() -> ClientHost:
+    from dreamscape_infra.kafka.client_host import ChildProcess
+
+    return ChildProcess()
 
 
 @dataclass
@@ -53,6 +61,11 @@ class AppState:
     acl_admin_factory: Callable[[ConnectionSettings], AclAdmin] | None = None
     event_reader_factory: Callable[[ConnectionSettings], EventReader] | None = None
     event_writer_factory: Callable[[ConnectionSettings], EventWriter] | None = None
+    # `schemas plan/sync`: the Schema Registry (schemas.model.Registry); tests give a fake
+    registry_factory: Callable[[], Registry] | None = None
+    # where health's and serve's clients run: a child process a librdkafka abort may kill;
+    # tests whose fakes live in this process give kafka.client_host.InProcess()
+    client_host: ClientHost = field(default_factory=_child_process)
     interactive: bool | None = None
     # None: plain tab-separated tables when stdout is not a terminal; tests may force either.
     plain_tables: bool | None = None
@@ -119,21 +132,11 @@ class AppState:
 
         return load_settings(self.env, brokers_override=self.brokers)
 
-    def desired(self, environment: str | None, *, use_cache: bool = True) -> DesiredState:
-        """topics.yaml resolved for `environment`: what every command loads it through, so all
-        of them use the desired-state cache (topics/cache.py) under this run's environment.
-        use_cache False: a real load whatever the cache holds (its result is still stored)."""
-        from dreamscape_infra.topics.cache import cache_dir, load_desired_cached
+    def desired(self, environment: str | None) -> DesiredState:
+        """topics.yaml resolved for `environment`, through the one loader (topics/desired.py)."""
+        from dreamscape_infra.topics.desired import load_desired
 
-        return load_desired_cached(
-            self.topics_file, environment, cache_dir(self.env), use_entries=use_cache
-        )
-
-    @property
-    def clients_may_be_isolated(self) -> bool:
-        """True when the Kafka clients are the real ones, which `kafka.isolated` can run in a
-        child process; a test's injected admin or groups fake lives in this process."""
-        return self.admin_factory is None and self.groups_factory is None
+        return load_desired(self.topics_file, environment)
 
     def admin(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> KafkaAdmin:
         if self.admin_factory is not None:
@@ -156,6 +159,15 @@ class AppState:
 
         return ConfluentAcls(settings, timeout_s=timeout_s)
 
+    def schema_registry(self) -> Registry:
+        """The Schema Registry of SCHEMA_REGISTRY_URL (default: the local runtime's)."""
+        if self.registry_factory is not None:
+            return self.registry_factory()
+        from dreamscape_infra.schemas.registry import ConfluentRegistry
+        from dreamscape_infra.schemas.settings import load_registry_settings
+
+        return ConfluentRegistry(load_registry_settings(self.env))
+
     def print_json(self, document: Any) -> None:
         """Exactly one JSON document on stdout."""
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
@@ -169,6 +181,11 @@ def get_state(ctx: typer.Context) -> AppState:
         ctx.obj = state
     return state
 
+
+# --env/-e of every command that resolves topics.yaml for an environment overlay.
+ENV_OPTION: Any = typer.Option(
+    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
+)
 
 # Per-command --output, which overrides the global one.
 OUTPUT_OPTION: Any = typer.Option(

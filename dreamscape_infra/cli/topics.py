@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dreamscape_infra.cli.state import (
+    ENV_OPTION,
     OUTPUT_OPTION,
     TOPICS_FILE_OPTION,
     AppState,
@@ -21,13 +22,13 @@ from dreamscape_infra.cli.state import (
 )
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode, RefusedError
 
+if TYPE_CHECKING:
+    from dreamscape_infra.topics.apply import Report
+    from dreamscape_infra.topics.plan import Plan
+
 app = typer.Typer(
     help="Topics as code: validate, show, plan, sync, list, describe, import.",
     no_args_is_help=True,
-)
-
-ENV_OPTION: Any = typer.Option(
-    None, "--env", "-e", envvar="DREAMSCAPE_ENV", help="Environment overlay from topics.yaml."
 )
 
 
@@ -35,11 +36,18 @@ def _load(state: AppState, env: str | None) -> Any:
     return state.desired(env)
 
 
-def _admin_then_desired(state: AppState, env: str | None) -> tuple[Any, Any]:
+def _admin(ctx: typer.Context, state: AppState, settings: Any) -> Any:
+    """The command's Kafka client, closed when the command ends, however it ends."""
+    admin = state.admin(settings)
+    ctx.call_on_close(admin.close)
+    return admin
+
+
+def _admin_then_desired(ctx: typer.Context, state: AppState, env: str | None) -> tuple[Any, Any]:
     """The Kafka client first, then topics.yaml: librdkafka opens its connection in its own
     threads while the file loads, so the first request finds it ready (~0.015 s of a plan or
     sync). A file with problems still fails (exit 3) before any request is sent."""
-    admin = state.admin(state.settings())
+    admin = _admin(ctx, state, state.settings())
     return admin, _load(state, env)
 
 
@@ -54,10 +62,7 @@ def validate(
     Example: dreamscape-infra topics validate
     """
     state = get_state(ctx)
-    # A cache hit would give the same verdict (its key is the exact bytes and the loader's
-    # code), but validate is the gate CI and users trust to say "this file is right": it
-    # always really loads, so no folder of data can vouch for a file, and it warms the cache.
-    desired = state.desired(None, use_cache=False)
+    desired = state.desired(None)
     doc = {
         "valid": True,
         "file": state.topics_file,
@@ -160,7 +165,7 @@ def plan_cmd(
     from dreamscape_infra.topics.render import plan_json, render_plan
 
     state = get_state(ctx)
-    admin, desired = _admin_then_desired(state, env)
+    admin, desired = _admin_then_desired(ctx, state, env)
     with _busy(state, output, "reading the cluster"):
         observed = observe(admin, desired, prune=prune)
     plan = make_plan(desired, observed, _plan_options(strict_configs=strict_configs, prune=prune))
@@ -225,12 +230,11 @@ def sync_cmd(
     Example: dreamscape-infra topics sync --env dev
     """
     from dreamscape_infra.topics.apply import apply_plan
-    from dreamscape_infra.topics.plan import block_unconfirmed
     from dreamscape_infra.topics.reconcile import make_plan, observe
     from dreamscape_infra.topics.render import render_plan, report_json, report_summary_line
 
     state = get_state(ctx)
-    admin, desired = _admin_then_desired(state, env)
+    admin, desired = _admin_then_desired(ctx, state, env)
     options = _plan_options(
         strict_configs=strict_configs,
         prune=prune,
@@ -243,23 +247,10 @@ def sync_cmd(
     plan = make_plan(desired, observed, options)
     json_mode = state.output_format(output) is OutputFormat.json
 
-    destructive = [a for a in plan.pending if a.destructive]
-    if destructive and not dry_run and not yes:
-        if state.is_interactive() and not json_mode:
-            state.print_tables(*render_plan(plan))
-            confirmed = typer.confirm(
-                f"Apply {len(destructive)} destructive change(s) listed above?", default=False
-            )
-        else:
-            confirmed = False
-        if not confirmed:
-            plan = block_unconfirmed(
-                plan, "destructive change not confirmed: pass --yes (or answer the prompt)"
-            )
-
+    if not dry_run and not yes:
+        plan = _confirm_destructive(state, plan, json_mode)
     if write_reassignment is not None:
         _write_reassignment(state, admin, desired, observed, write_reassignment)
-
     with _busy(state, output, "applying") as progress:
         report = apply_plan(
             plan, admin, dry_run=dry_run, desired=desired, options=options, progress=progress
@@ -268,6 +259,33 @@ def sync_cmd(
         state.print_json(report_json(plan, report))
     else:
         state.print_tables(*render_plan(plan, report), report_summary_line(report))
+    _exit_for(state, report)
+
+
+def _confirm_destructive(state: AppState, plan: Plan, json_mode: bool) -> Plan:
+    """The plan, with its destructive changes blocked unless a person at a terminal confirms
+    them (the plan is shown first); without a terminal, or in JSON mode, they stay blocked."""
+    from dreamscape_infra.topics.plan import block_unconfirmed
+    from dreamscape_infra.topics.render import render_plan
+
+    destructive = [a for a in plan.pending if a.destructive]
+    if not destructive:
+        return plan
+    confirmed = False
+    if state.is_interactive() and not json_mode:
+        state.print_tables(*render_plan(plan))
+        confirmed = typer.confirm(
+            f"Apply {len(destructive)} destructive change(s) listed above?", default=False
+        )
+    if confirmed:
+        return plan
+    return block_unconfirmed(
+        plan, "destructive change not confirmed: pass --yes (or answer the prompt)"
+    )
+
+
+def _exit_for(state: AppState, report: Report) -> None:
+    """The sync's exit code, with one line on stderr saying why it is not 0."""
     code = report.exit_code()
     if code == ExitCode.ENVIRONMENT:
         failed = ", ".join(sorted({r.action.topic for r in report.errors}))
@@ -320,7 +338,7 @@ def list_cmd(
     from dreamscape_infra.topics.render import render_rows, topic_list_rows
 
     state = get_state(ctx)
-    admin, desired = _admin_then_desired(state, env)
+    admin, desired = _admin_then_desired(ctx, state, env)
     with _busy(state, output, "reading the cluster"):
         observed = observe(admin, desired, prune=False)
     plan = make_plan(desired, observed, _plan_options(strict_configs=False))
@@ -351,7 +369,7 @@ def describe_cmd(
     state = get_state(ctx)
     desired = _load(state, env)
     settings = state.settings()
-    description = describe_topic(state.admin(settings), desired, name)
+    description = describe_topic(_admin(ctx, state, settings), desired, name)
     if description is None:
         raise EnvironmentFailure(
             f"topic '{name}' does not exist at {settings.bootstrap_servers}",
@@ -381,7 +399,7 @@ def import_cmd(
 
     state = get_state(ctx)
     settings = state.settings()
-    imported = import_topics(state.admin(settings), prefix)
+    imported = import_topics(_admin(ctx, state, settings), prefix)
     if state.output_format(output) is OutputFormat.json:
         state.print_json(import_fragment(imported))
     else:

@@ -175,3 +175,23 @@ def replay_record(line: str, where: str, topic: str) -> Outgoing:
     if partition is not None and (not isinstance(partition, int) or partition < 0):
         raise UsageError(f"{where}: partition must be a non-negative integer")
     return Outgoing(topic, value, key, tuple(headers), partition)
+
+
+def replay_records(text: str, name: str, topic: str) -> list[Outgoing]:
+    """Every non-blank line of `text` (JSON Lines of `events tail -o json`, read from `name`)
+    as a record to produce to `topic`. UsageError names `name:line` and the problem, or says
+    there is nothing to replay."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            records.append(replay_record(line, f"{name}:{number}", topic))
+    if not records:
+        raise UsageError(f"--from-file {name}: no JSON Lines to replay")
+    return records
+
+
+def event_id_of(value: bytes | None) -> str | None:
+    """The eventId of a value that is an event, else None."""
+    event = decode_value(value).event
+    found = event.get("eventId") if event is not None else None
+    return found if isinstance(found, str) else None

@@ -10,11 +10,16 @@ import fnmatch
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.errors import UsageError
 
+if TYPE_CHECKING:
+    from dreamscape_infra.topics.model import DesiredState
+
 DEFAULT_VERSION = "1.0"
+# The prefix when there is no topics file (topics.yaml's own default).
+DEFAULT_PREFIX = "dreamscape."
 
 
 def iso_timestamp(moment: dt.datetime | None = None) -> str:
@@ -97,6 +102,16 @@ def expected_event_type(topic: str, prefix: str, overrides: Mapping[str, str | N
     if declared is not None:
         return declared
     return default_event_type(topic, prefix)
+
+
+def declared_event_type(desired: DesiredState | None, topic: str) -> str | None:
+    """The eventType (pattern) `topic`'s messages must carry under topics.yaml as loaded
+    (None: there is no topics file, so the default rule under the default prefix); None when no
+    rule applies."""
+    if desired is None:
+        return default_event_type(topic, DEFAULT_PREFIX)
+    spec = desired.topic(topic)
+    return expected_event_type(topic, desired.prefix, {topic: spec.event_type} if spec else {})
 
 
 def event_type_matches(event_type: str, pattern: str) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dreamscape_infra.events.decode import Decoded, decode_bytes, iso_ms
-from dreamscape_infra.events.model import Delivery, Message
+from dreamscape_infra.events.model import Delivery, Message, Partition
+from dreamscape_infra.events.selection import ShownCounts
 from dreamscape_infra.events.validate import ValidationTally
 from dreamscape_infra.tables import TableData
 
@@ -68,6 +69,23 @@ def tail_table(
 ) -> TableData:
     columns = ("topic[partition]", *TAIL_COLUMNS[1:]) if many_topics else TAIL_COLUMNS
     return TableData.build(title, columns, rows)
+
+
+def tail_summary(counts: ShownCounts, *, filtered: bool, hint_older: bool) -> str:
+    """The line after a tail: how many messages were shown (of how many read, when filtered),
+    and how many were not JSON. `hint_older`: nothing was shown reading from the end, so say how
+    to see older messages."""
+    if counts.shown == 0:
+        hint = " (reading from the end: add --from-beginning, --since or --offset)"
+        return f"no messages{hint if hint_older else ''}"
+    extra = f"; {counts.not_json} not JSON (shown as text or base64)" if counts.not_json else ""
+    of_read = f" of {counts.read} read" if filtered else ""
+    return f"{counts.shown} message(s){of_read}{extra}"
+
+
+def unfinished_names(left: Iterable[Partition]) -> list[str]:
+    """The partitions a read gave up waiting for, as `topic[partition]`, sorted."""
+    return [f"{t}[{p}]" for t, p in sorted(left)]
 
 
 def validation_json(

@@ -8,15 +8,19 @@ few examples of each, with topic, partition and offset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from dreamscape_infra.errors import CheckFailed
 from dreamscape_infra.events.decode import Decoded, decode_value
 from dreamscape_infra.events.envelope import event_type_matches
 from dreamscape_infra.events.model import Message
 from dreamscape_infra.events.schema import EnvelopeChecker, Finding
 
 MAX_EXAMPLES = 3
+# (topic, event) -> the payload's findings against the topic's declared schema (schemas/payload)
+PayloadCheck = Callable[[str, Mapping[str, Any]], list[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,13 @@ class ValidationTally:
         checker: EnvelopeChecker,
         expected_types: Mapping[str, str | None],
         max_examples: int = MAX_EXAMPLES,
+        payload_check: PayloadCheck | None = None,
+        payload_topics: frozenset[str] = frozenset(),
     ) -> None:
         self.checker = checker
+        # topics with a declared payload schema skip the fast path: their payloads are checked
+        self._payload_check = payload_check
+        self._payload_topics = payload_topics
         self.expected_types = dict(expected_types)
         self.max_examples = max_examples
         self.messages = 0
@@ -97,11 +106,13 @@ class ValidationTally:
             expected = self.expected_types.get(message.topic)
             event_type = data["eventType"]
             type_ok = expected is None or event_type == expected
-            if type_ok and data.keys() <= self._known:
+            if type_ok and data.keys() <= self._known and message.topic not in self._payload_topics:
                 return True  # the common case: nothing to record
         findings = message_findings(
             self.checker, message, decoded, self.expected_types.get(message.topic)
         )
+        if self._payload_check is not None and decoded.event is not None:
+            findings += self._payload_check(message.topic, decoded.event)
         errors = False
         warned = False
         for finding in findings:
@@ -140,4 +151,30 @@ class ValidationTally:
         return sorted(
             self.problems.values(),
             key=lambda p: (p.severity != "error", -p.count, p.kind),
+        )
+
+    def tally_batches(
+        self, batches: Iterable[Sequence[Message]], max_messages: int | None = None
+    ) -> Iterator[int]:
+        """Tally the messages of each batch, up to `max_messages` in all (then it stops),
+        yielding how many of the batch were tallied."""
+        add = self.add
+        for batch in batches:
+            chunk = batch if max_messages is None else batch[: max_messages - self.messages]
+            for message in chunk:
+                add(message)
+            yield len(chunk)
+            if max_messages is not None and self.messages >= max_messages:
+                return
+
+    def raise_if_failed(self) -> None:
+        """CheckFailed (exit 8) naming how many messages violate the envelope and where the
+        first (most frequent) problem is; nothing when every message is valid."""
+        if not self.failed:
+            return
+        example = self.sorted_problems()[0].examples[0]
+        raise CheckFailed(
+            f"{self.invalid} of {self.messages} message(s) violate the envelope; first: "
+            f"{example.topic} partition {example.partition} offset {example.offset}: "
+            f"{example.message}"
         )

@@ -48,6 +48,15 @@ class OffsetRange:
     log_end: int
 
 
+@dataclass(frozen=True, slots=True)
+class RecordTime:
+    """The record found at (or, compacted away, just after) an offset, and its timestamp."""
+
+    offset: int
+    timestamp_ms: int
+    log_append_time: bool  # the broker's append time (LogAppendTime), else the producer's
+
+
 class GroupsClient(Protocol):
     """The cluster as the groups capability sees it. Every method is one batched call.
 
@@ -76,6 +85,15 @@ class GroupsClient(Protocol):
     ) -> dict[TopicPartition, OffsetRange]:
         """Log start and log end of each partition (one ListOffsets each for earliest and
         latest, for all partitions)."""
+        ...
+
+    def record_timestamps(
+        self, positions: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, RecordTime]:
+        """The timestamp of the first record at or after each offset, read by assignment (no
+        group joins or commits). Batched: the partitions are fetched together, one Fetch per
+        partition leader per round, whatever their number. A partition with no record there
+        in time, or whose record has no timestamp (-1), is left out."""
         ...
 
     def offsets_for_time(

@@ -5,13 +5,20 @@ number of partitions, it costs a fixed number of batched requests: one metadata 
 ListGroups, one DescribeGroups for all groups, the committed offsets of every group (librdkafka
 takes one group per OffsetFetch, so one request per group, all sent at once), and one ListOffsets
 each for the earliest and the latest offsets of all partitions.
+
+Lag in seconds (`lag_seconds=True`) adds the reads of `record_timestamps`: the record at each
+lagging partition's position, all partitions assigned together (one Fetch per partition leader).
+Partitions that several groups lag on at different positions need one such round per distinct
+position, so the rounds are at most the number of groups lagging on one same partition, never
+the number of partitions.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from dreamscape_infra.errors import UsageError
@@ -90,6 +97,8 @@ def read_group_lags(
     *,
     all_groups: bool = False,
     topic: str | None = None,
+    lag_seconds: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> tuple[GroupLag, ...]:
     """Lag of each selected group, per partition, from one batched read of the cluster.
 
@@ -100,6 +109,10 @@ def read_group_lags(
     Partitions of a group: every partition of the topics topics.yaml lists under it, those it
     has committed offsets on and those assigned to its members; only `topic`'s with `topic`.
     A partition without a committed offset has `committed=None` (lag from the log start).
+
+    With `lag_seconds`, each lagging partition's `lag_seconds` is `clock()` (the wall clock)
+    minus the timestamp of the record at its position, never negative; None when that record
+    has no timestamp or could not be read; 0.0 without lag.
 
     Raises UsageError for an unknown named group or topic, EnvironmentFailure when the
     cluster cannot be reached (the metadata request comes first, so that fails fast).
@@ -131,11 +144,11 @@ def read_group_lags(
     ranges = client.offset_ranges(every) if every else {}
 
     lags = []
+    per_group: dict[str, tuple[PartitionLag, ...]] = {}
     for name in selected:
-        description = descriptions.get(name)
-        holders = _holders(description)
+        holders = _holders(descriptions.get(name))
         group_committed = committed.get(name, {})
-        partitions = tuple(
+        per_group[name] = tuple(
             PartitionLag(
                 topic=t,
                 partition=p,
@@ -147,6 +160,11 @@ def read_group_lags(
             for t, p in wanted[name]
             if (t, p) in ranges
         )
+    if lag_seconds:
+        per_group = _with_ages(client, per_group, clock)
+    for name in selected:
+        description = descriptions.get(name)
+        partitions = per_group[name]
         if name in listing:
             state = description.state if description is not None else listing[name]
             members = len(description.members) if description is not None else 0
@@ -154,6 +172,41 @@ def read_group_lags(
             state, members = NOT_STARTED, 0
         lags.append(GroupLag(name, state, members, name in declared, partitions))
     return tuple(lags)
+
+
+def _with_ages(
+    client: GroupsClient,
+    per_group: Mapping[str, tuple[PartitionLag, ...]],
+    clock: Callable[[], float],
+) -> dict[str, tuple[PartitionLag, ...]]:
+    """Each partition with its lag in seconds, from as few `record_timestamps` rounds as the
+    distinct positions on one partition need."""
+    positions: dict[TopicPartition, set[int]] = {}
+    for partitions in per_group.values():
+        for p in partitions:
+            if p.lag:
+                positions.setdefault((p.topic, p.partition), set()).add(p.position)
+    stamps: dict[tuple[str, int, int], int] = {}
+    rounds = max((len(v) for v in positions.values()), default=0)
+    ordered = {tp: sorted(v) for tp, v in positions.items()}
+    for index in range(rounds):
+        wanted = {tp: offsets[index] for tp, offsets in ordered.items() if index < len(offsets)}
+        for tp, found in client.record_timestamps(wanted).items():
+            stamps[(tp[0], tp[1], wanted[tp])] = found.timestamp_ms
+    now_ms = clock() * 1000
+    out: dict[str, tuple[PartitionLag, ...]] = {}
+    for name, partitions in per_group.items():
+        aged = []
+        for p in partitions:
+            if not p.lag:
+                aged.append(replace(p, lag_seconds=0.0))
+                continue
+            stamp = stamps.get((p.topic, p.partition, p.position))
+            # a producer clock ahead of ours must not make a negative age
+            age = None if stamp is None else max(now_ms - stamp, 0.0) / 1000
+            aged.append(replace(p, lag_seconds=age))
+        out[name] = tuple(aged)
+    return out
 
 
 def _holders(description: GroupDescription | None) -> dict[TopicPartition, MemberInfo]:
@@ -206,23 +259,48 @@ class Breach:
     """A group over a lag threshold: `kind` says which one."""
 
     group: str
-    kind: Literal["max-lag", "max-partition-lag"]
-    value: int
-    limit: int
-    where: str | None = None  # topic-partition for max-partition-lag
+    kind: Literal["max-lag", "max-partition-lag", "max-lag-seconds"]
+    value: int | float
+    limit: int | float
+    where: str | None = None  # topic-partition for max-partition-lag and max-lag-seconds
 
     def describe(self) -> str:
         if self.kind == "max-lag":
             return f"{self.group}: total lag {self.value} > --max-lag {self.limit}"
+        if self.kind == "max-lag-seconds":
+            return (
+                f"{self.group}: oldest unconsumed message on {self.where} is "
+                f"{format_seconds(self.value)} old > --max-lag-seconds {self.limit:g}"
+            )
         return f"{self.group}: lag {self.value} on {self.where} > --max-partition-lag {self.limit}"
 
 
 def breaches(
-    lags: Sequence[GroupLag], *, max_lag: int | None, max_partition_lag: int | None
+    lags: Sequence[GroupLag],
+    *,
+    max_lag: int | None,
+    max_partition_lag: int | None,
+    max_lag_seconds: float | None = None,
 ) -> tuple[Breach, ...]:
-    """Every group over `max_lag` (total) or `max_partition_lag` (any one partition)."""
+    """Every group over `max_lag` (total), `max_partition_lag` (any one partition) or
+    `max_lag_seconds` (the age of its oldest unconsumed message)."""
     found: list[Breach] = []
     for lag in lags:
+        oldest = lag.max_lag_seconds
+        if max_lag_seconds is not None and oldest is not None and oldest > max_lag_seconds:
+            worst = max(
+                (p for p in lag.partitions if p.lag_seconds is not None),
+                key=lambda p: p.lag_seconds or 0.0,
+            )
+            found.append(
+                Breach(
+                    lag.group,
+                    "max-lag-seconds",
+                    round(oldest, 3),
+                    max_lag_seconds,
+                    f"{worst.topic}-{worst.partition}",
+                )
+            )
         if max_lag is not None and lag.total_lag > max_lag:
             found.append(Breach(lag.group, "max-lag", lag.total_lag, max_lag))
         if max_partition_lag is not None and lag.max_partition_lag > max_partition_lag:
@@ -242,3 +320,22 @@ def breaches(
 def committed_positions(lag: GroupLag) -> Mapping[TopicPartition, int]:
     """The group's committed offsets, partitions without one left out."""
     return {(p.topic, p.partition): p.committed for p in lag.partitions if p.committed is not None}
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for people: `0s`, `850ms`, `42s`, `2m30s`, `3h05m`, `2d04h`."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from dreamscape_infra.errors import UsageError
+from dreamscape_infra.errors import RefusedError, UsageError
 from dreamscape_infra.groups.client import GroupsClient, OffsetRange, TopicPartition
 from dreamscape_infra.groups.lag import select_groups, unknown_topic_error
 
@@ -186,3 +186,15 @@ def read_reset_plan(
         times = client.offsets_for_time(wanted, int(target.value or 0))
     members = len(description.members) if description is not None else 0
     return compute_reset(group, target, wanted, ranges, committed, members=members, times=times)
+
+
+def apply_reset(client: GroupsClient, plan: ResetPlan) -> None:
+    """Commit the plan's offsets. Refused (RefusedError, nothing committed) while the group
+    has active members: their next commit would overwrite the reset."""
+    if plan.members:
+        raise RefusedError(
+            f"refused: {plan.group} has {plan.members} active member(s); offsets can only be "
+            "reset while the group has no members",
+            hint="stop the group's consumers, then rerun with --execute",
+        )
+    client.alter_offsets(plan.group, plan.offsets)

@@ -68,6 +68,20 @@ class Expectation:
 
 
 @dataclass(frozen=True, slots=True)
+class LagLimits:
+    """The lag-seconds thresholds topics.yaml declares: per topic (for every group reading
+    it) and per group (on every topic it reads)."""
+
+    topics: Mapping[str, float] = field(default_factory=dict)
+    groups: Mapping[str, float] = field(default_factory=dict)
+
+    def limit(self, group: str, topic: str, cli: float | None = None) -> float | None:
+        """The strictest of the topic's, the group's and the command line's threshold."""
+        found = [v for v in (self.topics.get(topic), self.groups.get(group), cli) if v is not None]
+        return min(found) if found else None
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     status: Status
     details: Mapping[str, Any] = field(default_factory=dict)
@@ -164,8 +178,14 @@ def evaluate(
     lags: Sequence[GroupLag] | None,
     max_lag: int | None,
     declared_groups: Sequence[str] = (),
+    max_lag_seconds: float | None = None,
+    lag_limits: LagLimits | None = None,
 ) -> HealthReport:
     """The verdict: DOWN if any component is DOWN, else DEGRADED if any is, else UP.
+
+    Consumer lag is DEGRADED when a declared group's total lag exceeds `max_lag`, or the age of
+    its oldest unconsumed message on a topic exceeds `max_lag_seconds` or the threshold
+    topics.yaml declares for that group or topic (`lag_limits`; the stricter one counts).
 
     UNKNOWN components (not checked: the cluster could not be read, no topics file, lag not
     read) never change the verdict on their own.
@@ -191,7 +211,9 @@ def evaluate(
     facts = partition_facts(read.snapshot)
     components.update(_partitions(facts))
     components["topics_sync"] = _sync(sync)
-    components["consumer_lag"] = _lag(lags, max_lag, declared_groups)
+    components["consumer_lag"] = _lag(
+        lags, max_lag, declared_groups, max_lag_seconds, lag_limits or LagLimits()
+    )
     return HealthReport(verdict(c.status for c in components.values()), components)
 
 
@@ -265,7 +287,11 @@ def _sync(sync: SyncState | None) -> Component:
 
 
 def _lag(
-    lags: Sequence[GroupLag] | None, max_lag: int | None, declared_groups: Sequence[str]
+    lags: Sequence[GroupLag] | None,
+    max_lag: int | None,
+    declared_groups: Sequence[str],
+    max_lag_seconds: float | None,
+    limits: LagLimits,
 ) -> Component:
     if lags is None:
         return Component("UNKNOWN", {"checked": False, "reason": "consumer lag not read"})
@@ -277,16 +303,31 @@ def _lag(
             continue
         total = group.total_lag
         exceeded = max_lag is not None and total > max_lag
-        if exceeded:
+        late: dict[str, Any] = {}
+        for topic, age in group.topic_lag_seconds().items():
+            limit = limits.limit(group.group, topic, max_lag_seconds)
+            if age is not None and limit is not None and age > limit:
+                late[topic] = {"lag_seconds": round(age, 3), "limit_seconds": limit}
+        if exceeded or late:
             over.append(group.group)
+        oldest = group.max_lag_seconds
         groups[group.group] = {
             "state": group.state,
             "members": group.members,
             "lag": total,
             "max_partition_lag": group.max_partition_lag,
-            "over_threshold": exceeded,
+            "max_lag_seconds": None if oldest is None else round(oldest, 3),
+            "lost_to_retention": group.lost_to_retention,
+            "over_lag_seconds": late,
+            "over_threshold": exceeded or bool(late),
         }
-    details = {"checked": True, "max_lag": max_lag, "groups": groups, "over_threshold": over}
+    details = {
+        "checked": True,
+        "max_lag": max_lag,
+        "max_lag_seconds": max_lag_seconds,
+        "groups": groups,
+        "over_threshold": over,
+    }
     return Component("DEGRADED" if over else "UP", details)
 
 

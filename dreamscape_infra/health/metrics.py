@@ -147,7 +147,19 @@ def _lag_families(lags: Sequence[GroupLag], gauge: Callable[..., Any]) -> None:
     labels = ["group", "topic", "partition"]
     lag = gauge("consumergroup_lag", "Messages a group has still to read", labels)
     committed = gauge("consumergroup_committed_offset", "A group's committed offset", labels)
-    total = gauge("consumergroup_lag_sum", "A group's lag over all its partitions", ["group"])
+    seconds = gauge(
+        "consumergroup_lag_seconds",
+        "Age of the oldest message a group has not consumed on a partition (0 without lag; "
+        "absent when the record has no timestamp)",
+        labels,
+    )
+    lost = gauge(
+        "consumergroup_retention_lost_messages",
+        "Messages retention deleted before a group read them (committed offset below the "
+        "log start)",
+        labels,
+    )
+    total = gauge("consumergroup_total_lag", "A group's lag over all its partitions", ["group"])
     members = gauge("consumergroup_members", "Members of a group", ["group"])
     log_end = gauge(
         "topic_partition_log_end_offset",
@@ -166,6 +178,10 @@ def _lag_families(lags: Sequence[GroupLag], gauge: Callable[..., Any]) -> None:
         for p in sorted(group.partitions, key=lambda p: (p.topic, p.partition)):
             key = [group.group, p.topic, str(p.partition)]
             lag.add_metric(key, p.lag)
+            if p.lag_seconds is not None:
+                seconds.add_metric(key, p.lag_seconds)
+            if p.lost_to_retention:
+                lost.add_metric(key, p.lost_to_retention)
             if p.committed is not None:
                 committed.add_metric(key, p.committed)
             if (p.topic, p.partition) not in seen:

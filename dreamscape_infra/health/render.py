@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dreamscape_infra.groups.lag import format_seconds
 from dreamscape_infra.health.checks import Component, HealthReport
 from dreamscape_infra.tables import TableData
 
@@ -64,7 +65,18 @@ def summarize(name: str, component: Component) -> str:
     if name == "consumer_lag":
         groups: Mapping[str, Any] = d.get("groups", {})
         limit = d.get("max_lag")
-        text = ", ".join(f"{g} {v['lag']}" for g, v in groups.items()) or "no declared groups"
+        parts = []
+        for g, v in groups.items():
+            part = f"{g} {v['lag']}"
+            if v.get("max_lag_seconds"):
+                part += f" ({format_seconds(v['max_lag_seconds'])} old)"
+            for topic, late in v.get("over_lag_seconds", {}).items():
+                part += (
+                    f" [{topic} {format_seconds(late['lag_seconds'])} > "
+                    f"{format_seconds(late['limit_seconds'])}]"
+                )
+            parts.append(part)
+        text = ", ".join(parts) or "no declared groups"
         return text + (f" (max {limit})" if limit is not None else "")
     return ", ".join(f"{k}={v}" for k, v in d.items())
 

@@ -1,23 +1,28 @@
 """Where health's inputs come from: one batched cluster read, the plan, the local runtime, lag.
 
 Everything here reads through our own adapters (`KafkaAdmin`, the local runtime's cluster.json)
-and returns the plain values of `checks.py`. It never prints.
+and returns the plain values of `checks.py`. `health_reading` and `serve_reading` are the jobs
+the CLI gives a `kafka.client_host.ClientHost`: the real clients run in a child process, so a
+librdkafka abort while brokers die costs that child, never `health` or `serve`. It never prints.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dreamscape_infra.errors import ConfigError, InfraError
-from dreamscape_infra.health.checks import ClusterRead, Expectation, SyncState
+from dreamscape_infra.health.checks import ClusterRead, Expectation, LagLimits, SyncState
 
 if TYPE_CHECKING:
     from dreamscape_infra.groups.client import GroupsClient
     from dreamscape_infra.groups.model import GroupLag
+    from dreamscape_infra.health.checks import HealthReport
+    from dreamscape_infra.kafka.client_host import ClientCalls
     from dreamscape_infra.kafka.cluster import ClusterSnapshot, ConfigEntryState, KafkaAdmin
     from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.model import DesiredState
@@ -151,41 +156,88 @@ def serve_read(
     return observation, read_lags(groups, desired, all_groups=True) if ok else None
 
 
-@dataclass(frozen=True, slots=True)
-class ServeReadJob:
-    """`serve_read` over the real clients, as `kafka.isolated` runs it in its child process:
-    the clients live in the child for the server's life, and a librdkafka abort while brokers
-    die costs the child, never the server."""
-
-    settings: ConnectionSettings
-    desired: DesiredState | None
-    config_ttl_s: float
-
-    def open(self) -> Callable[[], tuple[Observation, Sequence[GroupLag] | None]]:
-        from dreamscape_infra.kafka.admin import ConfluentAdmin
-        from dreamscape_infra.kafka.groups import ConfluentGroups
-
-        reader = ClusterReader(ConfluentAdmin(self.settings), self.desired, self.config_ttl_s)
-        groups = ConfluentGroups(self.settings)
-        desired = self.desired
-        return lambda: serve_read(reader, groups, desired)
+AdminFactory = Callable[["ConnectionSettings"], "KafkaAdmin"]
+GroupsFactory = Callable[["ConnectionSettings"], "GroupsClient"]
+Reading = tuple[Observation, "Sequence[GroupLag] | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class LagReadJob:
-    """`read_lags` of the declared groups over a real client, run by `kafka.isolated`:
-    DescribeConsumerGroups and ListConsumerGroupOffsets are the coordinator requests librdkafka
-    has been seen to abort on while a broker is dead, which is when `health` is asked."""
+@contextmanager
+def health_reading(
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    open_admin: AdminFactory,
+    open_groups: GroupsFactory,
+) -> Iterator[Callable[[], Reading]]:
+    """`health`'s job for a `ClientHost`: `health_reads` of the declared groups, each client
+    opened for the read and closed after it."""
 
-    settings: ConnectionSettings
-    desired: DesiredState | None
+    def lags() -> Sequence[GroupLag] | None:
+        with closing(open_groups(settings)) as groups:
+            return read_lags(groups, desired)
 
-    def open(self) -> Callable[[], Sequence[GroupLag] | None]:
-        from dreamscape_infra.kafka.groups import ConfluentGroups
+    yield lambda: health_reads(lambda: open_admin(settings), lags, desired)
 
-        groups = ConfluentGroups(self.settings)
-        desired = self.desired
-        return lambda: read_lags(groups, desired)
+
+@contextmanager
+def serve_reading(
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    config_ttl_s: float,
+    open_admin: AdminFactory,
+    open_groups: GroupsFactory,
+) -> Iterator[Callable[[], Reading]]:
+    """`serve`'s job for a `ClientHost`: one admin and one groups client for the server's
+    life (closed when it stops), and `serve_read` over them."""
+    with closing(open_admin(settings)) as admin, closing(open_groups(settings)) as groups:
+        reader = ClusterReader(admin, desired, config_ttl_s)
+        yield lambda: serve_read(reader, groups, desired)
+
+
+def read_or_down(calls: ClientCalls[Reading]) -> Reading:
+    """One read through `calls`; one that fails (its client process crashed twice, or gave no
+    answer in time) is a DOWN observation, never an exception."""
+    try:
+        return calls.call()
+    except InfraError as exc:
+        return failed_observation(exc.message), None
+
+
+def judge(
+    observation: Observation,
+    lags: Sequence[GroupLag] | None,
+    *,
+    env: Mapping[str, str],
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    max_lag: int | None,
+    expect_brokers: int | None,
+    max_lag_seconds: float | None = None,
+) -> HealthReport:
+    """The verdict of one read: the checks of `health.checks`, against the expected broker
+    count (read again each time, so a restarted stack's layout counts) and the lag thresholds
+    of --max-lag, --max-lag-seconds and topics.yaml."""
+    from dreamscape_infra.health.checks import evaluate
+
+    return evaluate(
+        observation.read,
+        expected=expected_brokers(env, settings, expect_brokers),
+        sync=observation.sync,
+        lags=lags,
+        max_lag=max_lag,
+        declared_groups=[g.name for g in desired.groups] if desired is not None else (),
+        max_lag_seconds=max_lag_seconds,
+        lag_limits=lag_limits(desired),
+    )
+
+
+def lag_limits(desired: DesiredState | None) -> LagLimits:
+    """The `max_lag_seconds` thresholds topics.yaml declares on topics and groups."""
+    if desired is None:
+        return LagLimits()
+    return LagLimits(
+        topics={t.name: t.max_lag_seconds for t in desired.topics if t.max_lag_seconds},
+        groups={g.name: g.max_lag_seconds for g in desired.groups if g.max_lag_seconds},
+    )
 
 
 def failed_observation(message: str) -> Observation:

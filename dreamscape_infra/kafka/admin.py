@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.errors import EnvironmentFailure
-from dreamscape_infra.kafka import clients
 from dreamscape_infra.kafka.cluster import (
     OK,
     ActionResult,
@@ -108,7 +107,6 @@ class ConfluentAdmin:
                 hint="check the KAFKA_* variables (`dreamscape-infra config`)",
             ) from None
         del config
-        clients.opened(self)
 
     def _security(self) -> ClientSecurity:
         from dreamscape_infra.kafka.failures import ClientSecurity

@@ -26,7 +26,6 @@ from dreamscape_infra.events.model import (
     Partition,
     Watermarks,
 )
-from dreamscape_infra.kafka import clients
 
 if TYPE_CHECKING:
     from dreamscape_infra.settings import ConnectionSettings
@@ -161,7 +160,6 @@ class ConfluentEventReader(_Client):
             ) from None
         self._assigned = False
         del config
-        clients.opened(self)
 
     def _serve_errors(self) -> None:
         # Consumer.poll() would consume a record once partitions are assigned.
@@ -288,7 +286,6 @@ class ConfluentEventWriter(_Client):
                 hint="check the KAFKA_* variables (`dreamscape-infra config`)",
             ) from None
         del config
-        clients.opened(self)
         self._results: list[Delivery | None] = []
         self._sent = 0
 

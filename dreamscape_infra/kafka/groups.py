@@ -4,11 +4,13 @@ It extends `ConfluentAdmin` for its connection handling (one client per run, fai
 metadata, authentication and TLS errors in one line) and copies every answer into the frozen
 values of `dreamscape_infra.groups.client`. Each method is one batched request, except the
 committed offsets: librdkafka's ListConsumerGroupOffsets takes one group per request, so one is
-sent per group, all at once, and then awaited together.
+sent per group, all at once, and then awaited together. `record_timestamps` reads records with
+one Consumer, made on first use and kept for the client's life, that only ever assign()s.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +20,10 @@ from dreamscape_infra.groups.client import (
     GroupListing,
     GroupMember,
     OffsetRange,
+    RecordTime,
     TopicPartition,
 )
-from dreamscape_infra.kafka.admin import ConfluentAdmin, _code_name, _safe
+from dreamscape_infra.kafka.admin import ConfluentAdmin, _code_name, _log, _safe
 
 if TYPE_CHECKING:
     from dreamscape_infra.settings import ConnectionSettings
@@ -48,6 +51,97 @@ class ConfluentGroups(ConfluentAdmin):
 
     def __init__(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> None:
         super().__init__(settings, timeout_s=timeout_s)
+        self._settings = settings
+        self._reader: Any = None  # the Consumer of record_timestamps, made on first use
+
+    def _record_reader(self) -> Any:
+        from confluent_kafka import Consumer
+
+        if self._reader is None:
+            config = self._settings.client_config()
+            config.update(
+                {
+                    # assign() only: this id never joins, commits or appears in ListGroups
+                    "group.id": "dreamscape-infra-lag-reader",
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                    "enable.partition.eof": True,
+                    "auto.offset.reset": "earliest",
+                    # one small batch per partition is all we read: no prefetch beyond it
+                    "fetch.wait.max.ms": 20,
+                    "max.partition.fetch.bytes": 1024,
+                    "queued.min.messages": 1,
+                    # librdkafka then waits fetch.queue.backoff.ms (1 s) before fetching again
+                    # for a partition whose queue is at queued.min.messages: partitions not
+                    # answered by the first Fetch would wait a second for the next
+                    "fetch.queue.backoff.ms": 5,
+                    "fetch.error.backoff.ms": 50,
+                    "error_cb": self._on_error,
+                    "logger": _log,
+                    "socket.connection.setup.timeout.ms": int(self._timeout * 1000),
+                }
+            )
+            try:
+                self._reader = Consumer(config)
+            except Exception as exc:  # KafkaException for an invalid client config
+                raise EnvironmentFailure(f"cannot create a Kafka consumer: {_safe(exc)}") from None
+            del config
+        return self._reader
+
+    def record_timestamps(
+        self, positions: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, RecordTime]:
+        from confluent_kafka import (
+            TIMESTAMP_LOG_APPEND_TIME,
+            TIMESTAMP_NOT_AVAILABLE,
+            KafkaError,
+        )
+        from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+        if not positions:
+            return {}
+        reader = self._record_reader()
+        # One assignment of every partition: librdkafka then sends one Fetch per partition
+        # leader for all of them together, each answering with the batch at its offset.
+        reader.assign([KafkaTopicPartition(t, p, o) for (t, p), o in sorted(positions.items())])
+        found: dict[TopicPartition, RecordTime] = {}
+        done: set[TopicPartition] = set()
+        paused: list[Any] = []
+        deadline = time.monotonic() + self._timeout
+        try:
+            while len(done) < len(positions) and time.monotonic() < deadline:
+                for message in reader.consume(num_messages=len(positions), timeout=0.01):
+                    tp = (message.topic(), message.partition())
+                    if tp in done or tp not in positions:
+                        continue
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            done.add(tp)  # nothing at or after the offset (any more)
+                        continue
+                    if message.offset() < positions[tp]:
+                        continue  # a batch starts before the offset asked for
+                    kind, stamp = message.timestamp()
+                    if kind != TIMESTAMP_NOT_AVAILABLE and stamp >= 0:
+                        found[tp] = RecordTime(
+                            int(message.offset()), int(stamp), kind == TIMESTAMP_LOG_APPEND_TIME
+                        )
+                    done.add(tp)
+                    paused.append(KafkaTopicPartition(*tp))
+                    reader.pause(paused[-1:])
+        finally:
+            # a pause outlives the assignment: the next read of the same partition (serve
+            # reads every few seconds with this consumer) would get nothing
+            if paused:
+                reader.resume(paused)
+            reader.unassign()
+        return found
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        super().close()
 
     def _result(self, future: Any) -> Any:
         from confluent_kafka import KafkaException

@@ -26,6 +26,10 @@ Health = Literal["healthy", "unhealthy", "starting", "none", "unknown"]
 #   one-shot     topic-init: runs to completion during `up`, never expected to keep running
 ServiceRole = Literal["broker", "coordinator", "extra", "one-shot"]
 
+# The label of the Schema Registry's URL in StackStatus.urls, for both runtimes: its
+# Confluent-compatible base URL (`up --print-env` prints it as SCHEMA_REGISTRY_URL)
+SCHEMA_REGISTRY_LABEL = "Schema Registry"
+
 # Called with (service, message) while a runtime waits; the CLI turns it into a spinner line.
 ProgressCallback = Callable[[str, str], None]
 
@@ -52,6 +56,9 @@ class UpOptions:
     # else plaintext) and the SASL users to create besides the admin (the declared services)
     security: str | None = None
     service_users: tuple[str, ...] = ()
+    # the topics.yaml environment asked for (--env / DREAMSCAPE_ENV; None: not asked). The
+    # local runtime records it when the stack starts; a restart without one keeps the record
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,9 @@ class StackStatus:
     # the local runtime's security mode and what a client needs to connect (never a secret)
     security: str = "plaintext"
     client_environment: ClientEnvironment | None = None
+    # the topics.yaml environment the stack was started with (recorded by the local runtime;
+    # None: the base declarations, or a runtime that records none)
+    environment: str | None = None
 
     @property
     def running(self) -> bool:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure, ExitCode
 from dreamscape_infra.runtime.base import (
+    SCHEMA_REGISTRY_LABEL,
     DownResult,
     Health,
     ProgressCallback,
@@ -64,7 +65,7 @@ _ROLES: dict[str, ServiceRole] = {
     "kafka": "broker",
     INIT_SERVICE: "one-shot",
 }
-_URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": ("Schema Registry", 8081)}
+_URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": (SCHEMA_REGISTRY_LABEL, 8081)}
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
 EXTERNAL_PORT = 9092
@@ -215,9 +216,25 @@ def classify_docker_error(
 
     `text` is the command's stderr (and stdout, when it may hold the cause). Guaranteed to
     return a DockerFailure; its `cause` is "unrecognised" in the generic case, which keeps
-    docker's last lines as details.
+    docker's last lines as details. The recognisers are tried in order: no daemon to talk to
+    before what the daemon said, so a permission error never reads as a failed pull.
     """
     details = _tail(text)
+    for recognise in (_daemon_failure, _port_failure, _pull_failure, _start_failure):
+        failure = recognise(text, details)
+        if failure is not None:
+            return failure
+    code = f" (exit {return_code})" if return_code is not None else ""
+    return DockerFailure(
+        "unrecognised",
+        f"docker compose {action} failed{code}",
+        hint="see docker's output below; `dreamscape-infra status` shows the services",
+        details=details,
+    )
+
+
+def _daemon_failure(text: str, details: list[str]) -> DockerFailure | None:
+    """No daemon to talk to: not allowed to, none running, or no compose plugin."""
     if match := _PERMISSION_RE.search(text):
         return DockerFailure(
             "permission",
@@ -237,34 +254,51 @@ def classify_docker_error(
             "docker compose (v2) is not installed: `docker compose` is not a docker command",
             hint=_NO_COMPOSE_HINT,
         )
-    if match := _PORT_LINE_RE.search(text):
-        ports = [int(p) for p in _PORT_RE.findall(match.group(0)) if 0 < int(p) < 65536]
-        known = [p for p in ports if p in _HOST_PORTS]
-        port = (known or ports or [0])[0]
-        what = f"port {port} ({_HOST_PORTS[port]})" if port in _HOST_PORTS else f"port {port}"
-        if not port:
-            what = "a port of the stack"
-        return DockerFailure(
-            "port-in-use",
-            f"{what} is already in use on the host",
-            hint=(
-                f"stop whatever listens there (`lsof -i :{port or 9092}`; a Kafka started with "
-                "--runtime local counts), or publish on another address with DREAMSCAPE_BIND"
-            ),
-            details=details,
-        )
-    if match := _PULL_LINE_RE.search(text):
-        image = _IMAGE_RE.search(match.group(0))
-        subject = f"image {image.group(1)}" if image else "an image of the stack"
-        return DockerFailure(
-            "pull",
-            f"could not pull {subject}",
-            hint=(
-                "check the network and `docker login`, and that the tag exists "
-                "(CP_VERSION, KAFKA_UI_VERSION)"
-            ),
-            details=details,
-        )
+    return None
+
+
+def _port_failure(text: str, details: list[str]) -> DockerFailure | None:
+    """A host port the stack publishes is taken; names the stack's own port when it is one."""
+    match = _PORT_LINE_RE.search(text)
+    if match is None:
+        return None
+    ports = [int(p) for p in _PORT_RE.findall(match.group(0)) if 0 < int(p) < 65536]
+    known = [p for p in ports if p in _HOST_PORTS]
+    port = (known or ports or [0])[0]
+    what = f"port {port} ({_HOST_PORTS[port]})" if port in _HOST_PORTS else f"port {port}"
+    if not port:
+        what = "a port of the stack"
+    return DockerFailure(
+        "port-in-use",
+        f"{what} is already in use on the host",
+        hint=(
+            f"stop whatever listens there (`lsof -i :{port or 9092}`; a Kafka started with "
+            "--runtime local counts), or publish on another address with DREAMSCAPE_BIND"
+        ),
+        details=details,
+    )
+
+
+def _pull_failure(text: str, details: list[str]) -> DockerFailure | None:
+    """An image could not be pulled; names it when docker did."""
+    match = _PULL_LINE_RE.search(text)
+    if match is None:
+        return None
+    image = _IMAGE_RE.search(match.group(0))
+    subject = f"image {image.group(1)}" if image else "an image of the stack"
+    return DockerFailure(
+        "pull",
+        f"could not pull {subject}",
+        hint=(
+            "check the network and `docker login`, and that the tag exists "
+            "(CP_VERSION, KAFKA_UI_VERSION)"
+        ),
+        details=details,
+    )
+
+
+def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
+    """The stack did not come up: the image build, a service that failed, or the wait."""
     if _BUILD_RE.search(text):
         return DockerFailure(
             "build",
@@ -289,13 +323,7 @@ def classify_docker_error(
             hint="raise --timeout, or see `dreamscape-infra logs` for the slow service",
             details=details,
         )
-    code = f" (exit {return_code})" if return_code is not None else ""
-    return DockerFailure(
-        "unrecognised",
-        f"docker compose {action} failed{code}",
-        hint="see docker's output below; `dreamscape-infra status` shows the services",
-        details=details,
-    )
+    return None
 
 
 def _topic_init_failure(return_code: int, lines: Iterable[str]) -> EnvironmentFailure:

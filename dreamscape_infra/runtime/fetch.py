@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.runtime.base import ProgressCallback, no_progress
@@ -162,6 +162,38 @@ class MavenCli:
             self.argv(pom, output_dir), log_file, self._env, on_line, cwd=pom.parent
         )
 
+    def artifacts_argv(self, pom: Path, output_dir: Path) -> tuple[str, ...]:
+        return (
+            self.executable,
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(pom),
+            "dependency:copy",
+            f"-DoutputDirectory={output_dir}",
+        )
+
+    def copy_artifacts(
+        self, pom: Path, output_dir: Path, log_file: Path, on_line: Callable[[str], None]
+    ) -> int:
+        """`dependency:copy` of the POM's artifact items (see `ArtifactMaven`)."""
+        from dreamscape_infra.runtime.process import run_streaming
+
+        return run_streaming(
+            self.artifacts_argv(pom, output_dir), log_file, self._env, on_line, cwd=pom.parent
+        )
+
+
+class ArtifactMaven(Protocol):
+    """What fetching a single artifact (the Schema Registry's zip) needs from Maven."""
+
+    def copy_artifacts(
+        self, pom: Path, output_dir: Path, log_file: Path, on_line: Callable[[str], None]
+    ) -> int:
+        """Copy the artifact items configured in `pom` into `output_dir`, with no transitive
+        dependencies (`dependency:copy`); output as for `Maven.copy_dependencies`."""
+        ...
+
 
 MavenFactory = Callable[[Mapping[str, str]], Maven]
 
@@ -190,7 +222,7 @@ def _java_one_line(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def default_maven(env: Mapping[str, str]) -> Maven:
+def default_maven(env: Mapping[str, str]) -> MavenCli:
     """The real Maven; checks Java (which Maven needs) and Maven, one line naming each missing
     one, so a runner without them fails in a second rather than in a stack trace."""
     java_problem = _java_one_line(env)
@@ -223,6 +255,30 @@ class FetchResult:
     fetched: bool  # False: they were already complete (perhaps fetched by a process we waited for)
     seconds: float
     waited_s: float = 0.0
+
+
+def fetch_document(
+    results: Sequence[FetchResult], cache: Path, offline: bool, *, from_home: bool = False
+) -> dict[str, Any]:
+    """`runtime fetch --output json` (docs/json-output.md): `source` is KAFKA_HOME or cache."""
+    return {
+        "kind": "runtime-fetch",
+        "version": 1,
+        "source": "KAFKA_HOME" if from_home else "cache",
+        "cache": str(cache),
+        "offline": offline,
+        "kafka": [
+            {
+                "version": r.version,
+                "libs": str(r.libs),
+                "fetched": r.fetched,
+                "jars": r.jars,
+                "seconds": round(r.seconds, 1),
+                "waited_s": round(r.waited_s, 1),
+            }
+            for r in results
+        ],
+    }
 
 
 def version_folder(pom: KafkaPom, env: Mapping[str, str]) -> Path:
@@ -467,6 +523,7 @@ __all__ = [
     "OFFLINE_ENV",
     "POMS",
     "SELECTORS",
+    "ArtifactMaven",
     "FetchResult",
     "KafkaPom",
     "Maven",
@@ -474,6 +531,7 @@ __all__ = [
     "default_maven",
     "ensure_kafka",
     "fetch_all",
+    "fetch_document",
     "fetch_kafka",
     "find_maven",
     "is_complete",

@@ -8,6 +8,8 @@ Everything lives in one state folder (default `./.state/local`, git-ignored):
     <service>/                    zookeeper, kafka, kafka-2, kafka-3
         zoo.cfg | server.properties
         <service>.pid  <service>.log  data/
+    <extra>/                      a profile's process (runtime.extras), e.g. schema-registry
+        <extra>.pid  <extra>.log  data/
 
 A pid file is trusted only while that pid is alive and its command line still names our config
 file, so a recycled pid is never signalled. The runtime never prints: it reports through the
@@ -20,17 +22,19 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import shlex
 import signal
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from dreamscape_infra.errors import ConfigError, EnvironmentFailure
+from dreamscape_infra.kafka.cluster import ClusterInfo
 from dreamscape_infra.runtime.base import (
     DownResult,
     Health,
@@ -43,8 +47,15 @@ from dreamscape_infra.runtime.base import (
     UpOptions,
     UpResult,
 )
-from dreamscape_infra.runtime.check import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.dist import KafkaDist, KafkaLine, find_java
+from dreamscape_infra.runtime.extras import (
+    ExtraProfile,
+    Launch,
+    ManagedProcess,
+    extra_profiles,
+    http_ready,
+)
+from dreamscape_infra.runtime.probe import ProbeFactory, admin_probe
 from dreamscape_infra.runtime.process import Processes, default_processes
 from dreamscape_infra.runtime.security import (
     ADMIN_PRINCIPAL,
@@ -98,6 +109,9 @@ JVM_FLAGS = (
     "-Djava.awt.headless=true",
     "-Djava.net.preferIPv4Stack=true",
 )
+# What a broker logs once it has registered and serves requests: `[KafkaServer id=2] started`
+# (ZooKeeper mode), `[KafkaRaftServer nodeId=1] Kafka Server started` (KRaft)
+STARTED_LINE = re.compile(r"\] (Kafka Server )?started \(kafka\.server\.Kafka(Raft)?Server\)")
 ZK_HEAP = "256m"
 ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 KAFKA_MAIN = "kafka.Kafka"
@@ -170,6 +184,10 @@ class Layout:
     cluster_id: str | None = None
     acls: bool = False  # an authorizer runs (`up --acls`)
     security: str = "plaintext"  # a runtime.security.SecurityMode
+    # the topics.yaml environment `up` syncs with (`up --env`; None: the base declarations)
+    environment: str | None = None
+    # the extra processes (`up --profile`, runtime.extras) by profile, with the port each got
+    extras: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +454,8 @@ class LocalRuntime:
         kafka_provider: KafkaProvider | None = None,
         extra_listeners: Sequence[Listener] = (),
         sasl_mechanisms: Sequence[str] | None = None,
+        profiles: Mapping[str, ExtraProfile] | None = None,
+        http_check: Callable[[str], bool] = http_ready,
     ) -> None:
         import os
 
@@ -451,6 +471,8 @@ class LocalRuntime:
         # tests: more client listeners on the one broker, and the SASL mechanisms they enable
         self._extra_listeners = tuple(extra_listeners)
         self._sasl_mechanisms = tuple(sasl_mechanisms) if sasl_mechanisms is not None else None
+        self._profiles = dict(profiles) if profiles is not None else None
+        self._http_check = http_check  # an extra's readiness (GET of its ready URL)
 
     # ---- security -----------------------------------------------------------------------
 
@@ -488,8 +510,10 @@ class LocalRuntime:
         """The recorded layout, or None when nothing was started here (or it is unreadable)."""
         try:
             raw = json.loads(self.layout_file.read_text(encoding="utf-8"))
-            return Layout(**raw)
-        except (OSError, ValueError, TypeError):
+            layout = Layout(**raw)
+            extras = {str(k): int(v) for k, v in dict(layout.extras).items()}
+            return replace(layout, extras=extras)
+        except (OSError, ValueError, TypeError, AttributeError):
             return None
 
     def _write_layout(self, layout: Layout) -> None:
@@ -515,28 +539,31 @@ class LocalRuntime:
 
     # ---- pids ---------------------------------------------------------------------------
 
-    def _read_pid(self, service: Service) -> int | None:
+    def _read_pid(self, service: Service | ManagedProcess) -> int | None:
         try:
             text = service.pid_file.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError):
             return None
         return int(text) if text.isdigit() else -1
 
-    def _is_ours(self, service: Service, pid: int) -> bool:
-        """The pid is alive and still the JVM we started for this service's config file."""
+    def _is_ours(self, service: Service | ManagedProcess, pid: int) -> bool:
+        """The pid is alive and still the JVM we started for this service's config file (an
+        extra: whose command line has every string of its identity)."""
         argv = self._proc.command_line(pid)
         if argv is None:
             return False
+        if isinstance(service, ManagedProcess):
+            return bool(service.identity) and all(part in argv for part in service.identity)
         return service.main_class in argv and str(service.config_file) in argv
 
-    def live_pid(self, service: Service) -> int | None:
+    def live_pid(self, service: Service | ManagedProcess) -> int | None:
         """The pid of the service's JVM when it runs, else None."""
         pid = self._read_pid(service)
         if pid is None or pid <= 0:
             return None
         return pid if self._is_ours(service, pid) else None
 
-    def _clean_stale(self, services: Sequence[Service], notes: list[str]) -> None:
+    def _clean_stale(self, services: Sequence[Service | ManagedProcess], notes: list[str]) -> None:
         for service in services:
             pid = self._read_pid(service)
             if pid is None or (pid > 0 and self._is_ours(service, pid)):
@@ -557,6 +584,7 @@ class LocalRuntime:
         port in use, the missing Java or jars, or a JVM that died (with its last log lines).
         """
         _check_options(options)
+        profiles = self._select_profiles(options.profiles)
         mode: Mode = "kraft" if options.kraft else "zookeeper"
         java = find_java(self._env)
         dist = self._kafka(mode, progress)
@@ -566,19 +594,33 @@ class LocalRuntime:
 
         layout = self._plan_layout(mode, options.brokers, dist, notes, options.security)
         layout = self._with_authorizer(layout, options.acls, notes)
+        layout = self._with_environment(layout, options.environment, notes)
         services = services_of(layout, self.state_dir)
         security = self.security(layout, options.service_users)
         if security.extra_listeners and layout.brokers != 1:
             raise ConfigError(["extra listeners need a single broker"])
         self._clean_stale(services, notes)
+        extras = self._plan_extras(profiles)
+        layout = replace(layout, extras={e.profile: e.port for _, e in extras})
+        self._clean_stale([e for _, e in extras], notes)
         to_start = [s for s in services if self.live_pid(s) is None]
+        extras_to_start = [(p, e) for p, e in extras if self.live_pid(e) is None]
         if not to_start:
+            if extras_to_start:
+                self._check_extra_ports(extras_to_start)
+                launches = self._launches(extras_to_start, progress)
+                self._write_layout(replace(self.read_layout() or layout, extras=layout.extras))
+                self._spawn_extras(launches, progress)
             if options.wait:
                 self._prepare_security(security, notes)
                 self._ready(services, options, progress, started=(), security=security)
-            return UpResult(self.status(), already_running=True, notes=tuple(notes))
+                self._extras_ready(extras, extras_to_start, options, progress)
+            return UpResult(self.status(), already_running=not extras_to_start, notes=tuple(notes))
 
         self._check_ports(to_start, layout)
+        self._check_extra_ports(extras_to_start)
+        # before any JVM starts: fetching the registry can fail (offline, no Maven)
+        launches = self._launches(extras_to_start, progress)
         self._write_layout(layout)
         self._prepare_security(security, notes)
         self._write_configs(layout, services, security)
@@ -590,6 +632,7 @@ class LocalRuntime:
                 self._bootstrap_scram_admin(java, dist, layout, security, progress)
                 scram_ready = True
             self._spawn(java, dist, service, progress)
+        self._spawn_extras(launches, progress)
         if options.wait:
             self._ready(
                 services,
@@ -600,7 +643,131 @@ class LocalRuntime:
                 dist=dist,
                 security=security,
             )
+            self._extras_ready(extras, extras_to_start, options, progress)
         return UpResult(self.status(), already_running=False, notes=tuple(notes))
+
+    # ---- extra processes (runtime.extras) -----------------------------------------------
+
+    def _known_profiles(self) -> dict[str, ExtraProfile]:
+        return self._profiles if self._profiles is not None else extra_profiles()
+
+    def _select_profiles(self, requested: Sequence[str]) -> tuple[ExtraProfile, ...]:
+        known = self._known_profiles()
+        unknown = [p for p in requested if p not in known]
+        if unknown:
+            raise ConfigError(
+                [
+                    f"--profile {p}: the local runtime has no such profile "
+                    f"(expected one of {', '.join(known) or 'none'})"
+                    for p in unknown
+                ]
+            )
+        return tuple(p for name, p in known.items() if name in requested)
+
+    def _plan_extras(
+        self, requested: Sequence[ExtraProfile]
+    ) -> list[tuple[ExtraProfile, ManagedProcess]]:
+        """The extras this `up` runs: those asked for (on the port their variable names), and
+        those already running (on their recorded port), as `up` without `--profile` in
+        compose leaves a profile's running services alone."""
+        recorded = (self.read_layout() or self._default_layout()).extras
+        chosen: list[tuple[ExtraProfile, ManagedProcess]] = []
+        for name, profile in self._known_profiles().items():
+            if name in recorded:
+                process = profile.describe(self.state_dir, recorded[name])
+                if self.live_pid(process) is not None:
+                    chosen.append((profile, process))
+                    continue
+            if profile in requested:
+                chosen.append((profile, profile.describe(self.state_dir, profile.port(self._env))))
+        return chosen
+
+    def extras(self) -> tuple[ManagedProcess, ...]:
+        """The extra processes of the recorded layout, on their recorded ports."""
+        layout = self.read_layout()
+        if layout is None:
+            return ()
+        known = self._known_profiles()
+        return tuple(
+            known[name].describe(self.state_dir, port)
+            for name, port in layout.extras.items()
+            if name in known
+        )
+
+    def _every_extra(self) -> tuple[ManagedProcess, ...]:
+        """Every profile's process of this state folder, recorded or not (for `down`, whose
+        pid files and folders must go whatever cluster.json says)."""
+        recorded = (self.read_layout() or self._default_layout()).extras
+        return tuple(
+            p.describe(self.state_dir, recorded.get(name, p.default_port))
+            for name, p in self._known_profiles().items()
+        )
+
+    def _check_extra_ports(self, extras: Sequence[tuple[ExtraProfile, ManagedProcess]]) -> None:
+        for profile, process in extras:
+            if not self._proc.port_free(HOST, process.port):
+                raise EnvironmentFailure(
+                    f"port {process.port} on {HOST} is already in use (needed by {process.name})",
+                    hint=f"stop what listens on {process.port}, or choose another port with "
+                    f"{profile.port_env}",
+                )
+
+    def _launches(
+        self, extras: Sequence[tuple[ExtraProfile, ManagedProcess]], progress: ProgressCallback
+    ) -> list[tuple[ManagedProcess, Launch]]:
+        return [(e, p.launch(e, self._env, progress)) for p, e in extras]
+
+    def _spawn_extras(
+        self, launches: Sequence[tuple[ManagedProcess, Launch]], progress: ProgressCallback
+    ) -> None:
+        for process, launch in launches:
+            progress(process.name, f"starting {process.name} on {HOST}:{process.port}")
+            process.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                self._log_offsets[process.name] = process.log_file.stat().st_size
+            except OSError:
+                self._log_offsets[process.name] = 0
+            pid = self._proc.spawn(launch.argv, process.log_file, {**self._env, **launch.env})
+            process.pid_file.write_text(f"{pid}\n", encoding="ascii")
+
+    def _extras_ready(
+        self,
+        extras: Sequence[tuple[ExtraProfile, ManagedProcess]],
+        started: Sequence[tuple[ExtraProfile, ManagedProcess]],
+        options: UpOptions,
+        progress: ProgressCallback,
+    ) -> None:
+        """Wait until every extra answers its readiness URL; one that exits meanwhile fails
+        `up` with its last log lines."""
+        deadline = self._clock() + options.timeout_s
+        waiting = [e for _, e in extras]
+        just_started = {e.name for _, e in started}
+        while waiting:
+            for process in list(waiting):
+                if self._http_check(process.ready_url):
+                    waiting.remove(process)
+                elif process.name in just_started and self.live_pid(process) is None:
+                    pid = self._read_pid(process)
+                    ended = self._proc.exit_status(pid) if pid is not None and pid > 0 else None
+                    process.pid_file.unlink(missing_ok=True)
+                    how, hint = _how_it_ended(ended)
+                    raise EnvironmentFailure(
+                        f"{process.name} exited during start-up{how}",
+                        details=tail_lines(process.log_file),
+                        hint=f"{hint}full log: {process.log_file}",
+                    )
+            if not waiting:
+                return
+            if self._clock() >= deadline:
+                names = ", ".join(p.name for p in waiting)
+                raise EnvironmentFailure(
+                    f"{names} did not become ready within {options.timeout_s:g}s "
+                    f"(no answer from {waiting[0].ready_url}); it keeps running",
+                    details=tail_lines(waiting[0].log_file),
+                    hint=f"see `dreamscape-infra logs --runtime local {waiting[0].name}`",
+                )
+            progress(waiting[0].name, f"waiting for {waiting[0].ready_url}")
+            self._sleep(0.25)
 
     def _kafka(self, mode: Mode, progress: ProgressCallback) -> KafkaDist:
         """The jars, fetched on first use (runtime.fetch; not with KAFKA_HOME/offline)."""
@@ -745,6 +912,23 @@ class LocalRuntime:
             acls = recorded.acls if recorded is not None else False
         return replace(layout, acls=acls)
 
+    def _with_environment(self, layout: Layout, requested: str | None, notes: list[str]) -> Layout:
+        """The environment a stack that starts now is asked for, else (None) the one it was
+        started with, so a plain `up` after a crash does not sync the base declarations over
+        a prod stack. A running stack keeps its own: the CLI says what another would change."""
+        recorded = self.read_layout()
+        if recorded is None:
+            return replace(layout, environment=requested)
+        running = any(self.live_pid(s) is not None for s in services_of(recorded, self.state_dir))
+        if running or requested is None:
+            return replace(layout, environment=recorded.environment)
+        if requested != recorded.environment:
+            notes.append(
+                f"this stack was started with --env {recorded.environment or '(none)'}; "
+                f"it now syncs --env {requested}"
+            )
+        return replace(layout, environment=requested)
+
     def _check_ports(self, to_start: Sequence[Service], layout: Layout) -> None:
         wanted: list[tuple[int, str, str]] = []
         for service in to_start:
@@ -883,9 +1067,7 @@ class LocalRuntime:
                     if self.live_pid(service) is None:
                         self._died(service, java, dist, deadline, progress)
                 try:
-                    info = admin.describe_cluster()
-                    ready = len(info.brokers) >= len(brokers) and info.controller_id is not None
-                    waiting = f"{len(info.brokers)}/{len(brokers)} brokers registered"
+                    ready, waiting = self._layout_ready(admin.describe_cluster(), brokers, started)
                 except EnvironmentFailure:
                     ready, waiting = False, f"waiting for Kafka at {bootstrap}"
                 if ready:
@@ -903,6 +1085,29 @@ class LocalRuntime:
                 self._sleep(0.25)
         finally:
             admin.close()
+
+    def _layout_ready(
+        self, info: ClusterInfo, brokers: Sequence[Service], started: Sequence[Service]
+    ) -> tuple[bool, str]:
+        """Ready: every broker id of the layout is registered, a controller is known, and
+        every broker JVM this `up` started has said it started.
+
+        A count is not enough, nor are ids alone: a broker killed from outside keeps its
+        registration (/brokers/ids/N) until its ZooKeeper session expires, so DescribeCluster
+        lists its id while the new JVM is still starting, and that JVM may yet be refused for
+        the old session. Only the new JVM's own start line says the registration is its own."""
+        wanted = {s.node_id for s in brokers}
+        seen = wanted & {b.id for b in info.brokers}
+        starting = [s.name for s in started if s.is_broker and not self._said_started(s)]
+        waiting = f"{len(seen)}/{len(wanted)} brokers registered"
+        if starting:
+            waiting += f"; {', '.join(starting)} still starting"
+        return seen == wanted and info.controller_id is not None and not starting, waiting
+
+    def _said_started(self, service: Service) -> bool:
+        """The broker's log, since it was last spawned, has Kafka's end-of-start-up line."""
+        since = _read_from(service.log_file, self._log_offsets.get(service.name, 0))
+        return STARTED_LINE.search(since) is not None
 
     def _ensure_scram_users(
         self, settings: ConnectionSettings, security: SecurityConfig, progress: ProgressCallback
@@ -963,17 +1168,28 @@ class LocalRuntime:
         stopped: list[str] = []
         brokers = [s for s in services if s.is_broker]
         others = [s for s in services if not s.is_broker]
-        for group in (brokers, others):
+        extras = [e for e in self._every_extra() if e.pid_file.exists()]
+        groups: tuple[Sequence[Service | ManagedProcess], ...] = (extras, brokers, others)
+        for group in groups:
             stopped.extend(self._stop(group, progress, notes))
         if remove_data:
             progress("state", f"removing {self.state_dir}")
             self._remove_state(services)
         return DownResult(stopped=tuple(stopped), removed_data=remove_data, notes=tuple(notes))
 
+    def stop_extras(self, progress: ProgressCallback) -> tuple[str, ...]:
+        """Stop the profiles' processes only (Kafka keeps running); what was stopped."""
+        notes: list[str] = []
+        extras = [e for e in self._every_extra() if e.pid_file.exists()]
+        return tuple(self._stop(extras, progress, notes))
+
     def _stop(
-        self, group: Sequence[Service], progress: ProgressCallback, notes: list[str]
+        self,
+        group: Sequence[Service | ManagedProcess],
+        progress: ProgressCallback,
+        notes: list[str],
     ) -> list[str]:
-        live: dict[Service, int] = {}
+        live: dict[Service | ManagedProcess, int] = {}
         for service in group:
             pid = self._read_pid(service)
             if pid is None:
@@ -1021,6 +1237,7 @@ class LocalRuntime:
         )  # brokers of an earlier, larger layout
         folders.add(self.state_dir / "zookeeper")
         folders.add(self.state_dir / "security")  # CA, key stores, passwords
+        folders.update(e.folder for e in self._every_extra())  # the registry's database too
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         for name in ("cluster.json", "cluster.tmp", "log4j.properties", "log4j2.properties"):
@@ -1031,18 +1248,29 @@ class LocalRuntime:
     # ---- status and logs ----------------------------------------------------------------
 
     def status(self) -> StackStatus:
-        """Every service of the recorded layout with its state, pid and port."""
+        """Every service of the recorded layout with its state, pid and port, and the
+        environment the stack was started with."""
         services = self.services()
         security = self.security()
+        recorded = self.read_layout()
         bootstrap = bootstrap_of(services)
+        extras = self.extras()
+        extra_rows = tuple(self._extra_status(e) for e in extras)
         return StackStatus(
             runtime="local",
-            services=tuple(self._service_status(s) for s in services),
+            services=(*(self._service_status(s) for s in services), *extra_rows),
             bootstrap_servers=bootstrap,
+            urls=tuple(
+                url
+                for e, row in zip(extras, extra_rows, strict=True)
+                if row.state == "running"
+                for url in e.urls
+            ),
             security=security.mode,
             client_environment=(
                 client_environment(security, bootstrap) if security.secured else None
             ),
+            environment=recorded.environment if recorded is not None else None,
         )
 
     def _service_status(self, service: Service) -> ServiceStatus:
@@ -1065,10 +1293,27 @@ class LocalRuntime:
         role: ServiceRole = "coordinator" if service.kind == "zookeeper" else "broker"
         return ServiceStatus(service.name, state, health, ports, shown_pid, detail, role)
 
+    def _extra_status(self, process: ManagedProcess) -> ServiceStatus:
+        ports = (f"{HOST}:{process.port}",)
+        pid = self._read_pid(process)
+        if pid is None:
+            state: ServiceState = "stopped" if process.folder.exists() else "missing"
+            return ServiceStatus(process.name, state, "none", ports, None, "", "extra")
+        if pid > 0 and self._is_ours(process, pid):
+            health: Health = "healthy" if self._http_check(process.ready_url) else "starting"
+            return ServiceStatus(process.name, "running", health, ports, pid, "", "extra")
+        detail = f"pid {pid} is not running (stale pid file); `up --profile {process.profile}`"
+        return ServiceStatus(
+            process.name, "exited", "none", ports, None, f"{detail} restarts it", "extra"
+        )
+
     def logs(self, service: str | None, follow: bool, tail: int | None) -> Iterator[str]:
         """The service's log lines (all services', prefixed, without a name); `follow` waits
         for new lines until the caller stops iterating."""
-        services = self.services()
+        services: Sequence[Service | ManagedProcess] = (
+            *self.services(),
+            *(e for e in self._every_extra() if e.log_file.exists()),
+        )
         names = [s.name for s in services]
         if service is not None and service not in names:
             raise ConfigError(
@@ -1139,11 +1384,6 @@ def _read_tail(path: Path, tail: int | None) -> tuple[list[str], int]:
 
 def _check_options(options: UpOptions) -> None:
     problems: list[str] = []
-    if options.profiles:
-        problems.append(
-            f"--profile {','.join(options.profiles)}: the local runtime runs Kafka only "
-            "(Kafka UI and Schema Registry need --runtime docker)"
-        )
     if not 1 <= options.brokers <= MAX_BROKERS:
         problems.append(f"--brokers {options.brokers}: expected 1 to {MAX_BROKERS}")
     if options.kraft and options.brokers != 1:

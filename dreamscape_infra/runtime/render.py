@@ -7,14 +7,37 @@ shapes are documented in docs/json-output.md: add keys, never rename them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
 
-from dreamscape_infra.runtime.base import ServiceStatus, StackStatus
-from dreamscape_infra.runtime.check import BrokerReachability, StackVerdict, why_down
+from dreamscape_infra.runtime.base import ServiceStatus, StackStatus, UpResult
+from dreamscape_infra.runtime.choose import RuntimeChoice
+from dreamscape_infra.runtime.probe import BrokerReachability
+from dreamscape_infra.runtime.verdict import StackVerdict, why_down
 from dreamscape_infra.tables import TableData
 from dreamscape_infra.topics.stackcheck import TopicsAfterUp, TopicsSummary
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentChange:
+    """`up --env X` on a running stack that was started with another environment: the plan of
+    X (never applied by `up`) and the command that applies it."""
+
+    stack: str | None  # the recorded environment (None: the base declarations)
+    requested: str
+    check: TopicsAfterUp  # a read-only plan of topics.yaml under `requested`
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics that `topics sync --env requested` would change."""
+        return tuple(dict.fromkeys(a.topic for a in self.check.plan.pending))
+
+    @property
+    def command(self) -> str:
+        return f"dreamscape-infra topics sync --env {self.requested}"
+
 
 JSON_VERSION = 1
 # `role` and `expected` are in the JSON; the table stays narrow enough for 80 columns
@@ -67,6 +90,7 @@ def status_table(status: StackStatus) -> TableData:
 
 
 HEALTH_COMMAND = "dreamscape-infra health"
+NAMED_TOPICS = 5  # topics named in `up`'s line about another --env (the JSON lists them all)
 
 
 def status_document(
@@ -152,13 +176,111 @@ def up_topics_line(result: TopicsAfterUp) -> Text:
     )
 
 
+def client_environment_json(status: StackStatus) -> dict[str, Any] | None:
+    """The client environment of a secured stack (never the password: its file)."""
+    env = status.client_environment
+    if env is None:
+        return None
+    return {
+        "variables": dict(env.variables),
+        "password_file": str(env.password_file) if env.password_file else None,
+        "export": env.shell_lines(),
+    }
+
+
+def client_environment_lines(status: StackStatus) -> list[str]:
+    """The KAFKA_* variables a client of a secured stack needs; the password stays in its file."""
+    env = status.client_environment
+    if env is None:
+        return []
+    lines = [f"client environment ({status.security}):"]
+    lines += [f"  {name}={value}" for name, value in env.variables]
+    if env.password_file is not None:
+        lines.append(f"  KAFKA_SASL_PASSWORD: in {env.password_file} (never printed)")
+    lines.append('  for a shell: eval "$(dreamscape-infra config --export)"')
+    return lines
+
+
+def environment_change_json(change: EnvironmentChange | None) -> dict[str, Any] | None:
+    """`up`'s `environment_change`: what another --env than the stack's would change."""
+    if change is None:
+        return None
+    return {
+        "stack": change.stack,
+        "requested": change.requested,
+        "pending": len(change.check.plan.pending),
+        "topics": list(change.topics),
+        "command": change.command,
+    }
+
+
+def environment_change_line(change: EnvironmentChange) -> str:
+    """One line: the stack keeps its environment, and the command that would switch it."""
+    stack = change.stack or "(none)"
+    if not change.topics:
+        return (
+            f"note: this stack runs with --env {stack}; --env {change.requested} would change "
+            "nothing"
+        )
+    count = len(change.topics)
+    named = ", ".join(change.topics[:NAMED_TOPICS])
+    if count > NAMED_TOPICS:
+        named += f", and {count - NAMED_TOPICS} more"
+    return (
+        f"note: this stack runs with --env {stack} and keeps it; --env {change.requested} would "
+        f"change {count} topic{'s' if count > 1 else ''} ({named}): "
+        f"run `{change.command}` to do that"
+    )
+
+
+def up_document(
+    result: UpResult,
+    choice: RuntimeChoice,
+    ready: bool,
+    topics: TopicsAfterUp | None,
+    change: EnvironmentChange | None,
+) -> dict[str, Any]:
+    """`up --output json` (docs/json-output.md)."""
+    return {
+        "kind": "up",
+        "version": JSON_VERSION,
+        "runtime": choice.name,
+        "reason": choice.reason,
+        "already_running": result.already_running,
+        "ready": ready,
+        "notes": list(result.notes),
+        "status": status_json(result.status),
+        "environment": result.status.environment,
+        "topics": up_topics_json(topics) if topics is not None else None,
+        "environment_change": environment_change_json(change),
+        "client": client_environment_json(result.status),
+    }
+
+
+def up_headline(result: UpResult, *, ready: bool) -> str:
+    """`up`'s line under the status table: already running, ready, or only starting."""
+    where = result.status.bootstrap_servers
+    if result.already_running:
+        return f"Kafka is already running at {where}"
+    if ready:
+        return f"Kafka is ready at {where}"
+    return f"Kafka is starting at {where} (--no-wait)"
+
+
 __all__ = [
+    "EnvironmentChange",
+    "client_environment_json",
+    "client_environment_lines",
+    "environment_change_json",
+    "environment_change_line",
     "service_json",
     "stack_lines",
     "status_document",
     "status_json",
     "status_lines",
     "status_table",
+    "up_document",
+    "up_headline",
     "up_topics_json",
     "up_topics_line",
 ]

@@ -10,9 +10,9 @@ their validator and the JSON Schema) is `filemodel.py`; this module resolves wha
 from __future__ import annotations
 
 import fnmatch
-import io
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -37,6 +37,7 @@ from dreamscape_infra.topics.model import (
     DesiredState,
     GroupSpec,
     PatternType,
+    SchemaRef,
     ServiceSpec,
     TopicRef,
     TopicSpec,
@@ -99,20 +100,11 @@ def _normalise_configs(raw: Mapping[str, Any], path: Path, problems: _Problems) 
     return out
 
 
-def read_topics_file(
-    path: str | FsPath, content: bytes | None = None
-) -> tuple[TopicsFileModel, YamlDocument]:
-    """Read and structurally validate the file. Raises ConfigError with every problem.
-
-    `content`: the file's bytes when the caller has already read them (the desired-state cache
-    hashes exactly what is parsed); `path` then only names the file in messages.
-    """
+def read_topics_file(path: str | FsPath) -> tuple[TopicsFileModel, YamlDocument]:
+    """Read and structurally validate the file. Raises ConfigError with every problem."""
     source = str(path)
-    file = FsPath(path)
     try:
-        data = file.read_bytes() if content is None else content
-        # what Path.read_text does: UTF-8 with universal newlines
-        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+        text = FsPath(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             [f"{source}: file not found"],
@@ -138,19 +130,17 @@ def read_topics_file(
     return model, doc
 
 
-def load_desired(
-    path: str | FsPath, environment: str | None = None, *, content: bytes | None = None
-) -> DesiredState:
+def load_desired(path: str | FsPath, environment: str | None = None) -> DesiredState:
     """Load topics.yaml and resolve it for `environment` (None: the base declarations).
 
-    `content`: the file's bytes, already read (see `read_topics_file`).
+    The one reader of topics.yaml: every command loads it through here.
 
     Guarantees: every TopicSpec has a valid, conventional, unique name in a declared domain,
     partitions and RF >= 1, only known configs in Kafka's string form that the Kafka version
     of `settings.kafka_version` accepts (unset: every supported version), and
     min.insync.replicas <= RF — in this and in every other declared environment.
     """
-    model, doc = read_topics_file(path, content)
+    model, doc = read_topics_file(path)
     problems = _Problems(str(path), doc)
     if environment is not None and environment not in model.environments:
         declared = ", ".join(model.environments) or "none"
@@ -196,17 +186,31 @@ def load_desired(
     except ConfigValueError as exc:
         problems.add(("settings", "prune_min_idle"), str(exc))
 
+    topic_limits = [
+        _lag_limit(t.max_lag_seconds, ("topics", i, "max_lag_seconds"), problems)
+        for i, t in enumerate(model.topics)
+    ]
+    group_limits = [
+        _lag_limit(g.max_lag_seconds, ("consumer_groups", i, "max_lag_seconds"), problems)
+        for i, g in enumerate(model.consumer_groups)
+    ]
     resolved: dict[str | None, tuple[TopicSpec, ...]] = {}
     for overlay in (None, *model.environments):
-        resolved[overlay] = _resolve(model, overlay, base_cfg, topic_cfgs, env_cfgs, problems)
+        specs = _resolve(model, overlay, base_cfg, topic_cfgs, env_cfgs, problems)
+        limits = {t.name: limit for t, limit in zip(model.topics, topic_limits, strict=True)}
+        resolved[overlay] = tuple(replace(s, max_lag_seconds=limits.get(s.name)) for s in specs)
 
     services = _resolve_services(model, problems)
+    _check_compatibility(model, problems)
     if problems.items:
         raise ConfigError(problems.items)
     topics = resolved[environment]
     return DesiredState(
         topics=topics,
-        groups=tuple(GroupSpec(g.name, g.service, tuple(g.topics)) for g in model.consumer_groups),
+        groups=tuple(
+            GroupSpec(g.name, g.service, tuple(g.topics), limit)
+            for g, limit in zip(model.consumer_groups, group_limits, strict=True)
+        ),
         domains={name: d.owner for name, d in model.domains.items()},
         prefix=model.prefix,
         environment=environment,
@@ -218,6 +222,22 @@ def load_desired(
         services=services,
         topic_index={t.name: t for t in topics},
     )
+
+
+def _lag_limit(value: str | int | None, path: Path, problems: _Problems) -> float | None:
+    """A `max_lag_seconds` in seconds: a number of seconds or a duration ("30s", "5m")."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text) if text.isdigit() else parse_duration_ms(text) / 1000
+    except ConfigValueError:
+        problems.add(path, f"expected a duration such as 30s, 5m or 1h, or seconds (got {value!r})")
+        return None
+    if seconds <= 0:
+        problems.add(path, f"must be more than 0 seconds (got {value!r})")
+        return None
+    return seconds
 
 
 def _check_names(model: TopicsFileModel, problems: _Problems) -> None:
@@ -342,9 +362,61 @@ def _resolve(
             keyed=topic.keyed,
             description=topic.description,
             event_type=topic.event_type,
+            schema=_schema_ref(model, index, problems),
         )
         specs.append(spec)
     return tuple(sorted(specs, key=lambda s: s.name))
+
+
+# The Schema Registry's compatibility levels (Confluent's names; Apicurio's ccompat takes them)
+COMPATIBILITY_LEVELS = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+)
+
+
+def _schema_ref(model: TopicsFileModel, index: int, problems: _Problems) -> SchemaRef | None:
+    topic = model.topics[index]
+    if topic.schema is None:
+        return None
+    line = problems.doc.line_of(("topics", index, "schema")) if problems.doc else None
+    return SchemaRef(
+        path=topic.schema,
+        declared_at=f"{problems.source}:{line}" if line else problems.source,
+        compatibility=topic.compatibility or model.settings.schema_compatibility,
+    )
+
+
+def _check_compatibility(model: TopicsFileModel, problems: _Problems) -> None:
+    """Known levels only; a topic's level needs a schema to apply to."""
+    levels = list(COMPATIBILITY_LEVELS)
+    if model.settings.schema_compatibility not in levels:
+        value = model.settings.schema_compatibility
+        problems.add(
+            ("settings", "schema_compatibility"),
+            f"unknown compatibility '{value}'{did_you_mean(value, levels)} "
+            f"(expected one of {', '.join(levels)})",
+        )
+    for index, topic in enumerate(model.topics):
+        if topic.compatibility is None:
+            continue
+        if topic.compatibility not in levels:
+            problems.add(
+                ("topics", index, "compatibility"),
+                f"unknown compatibility '{topic.compatibility}'"
+                f"{did_you_mean(topic.compatibility, levels)} "
+                f"(expected one of {', '.join(levels)})",
+            )
+        elif topic.schema is None:
+            problems.add(
+                ("topics", index, "compatibility"),
+                "has no effect without a `schema` for the topic",
+            )
 
 
 def _first(*values: int | None) -> int:

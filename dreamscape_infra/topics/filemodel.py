@@ -58,6 +58,10 @@ class Expected(NamedTuple):
 
 
 _PARTITIONS = about(ge=1, le=100_000)
+_MAX_LAG_SECONDS = about(
+    "The oldest unconsumed message may be at most this old (e.g. 30s, 5m, 1h, or seconds as a "
+    "number): `health` is DEGRADED over it and `health rules` alerts on it."
+)
 _REPLICATION = about(ge=1, le=32)
 
 
@@ -104,6 +108,23 @@ class TopicModel:
             min_length=1,
         ),
     )
+    schema: str | None = field(
+        default=None,
+        metadata=about(
+            "A JSON Schema file (draft-07, relative to this file) that its events' payload "
+            "follows, e.g. schemas/user.created.json: checked by `events validate`/`produce`, "
+            "registered as subject <topic>-value by `schemas sync`. Unset: any object.",
+            min_length=1,
+        ),
+    )
+    compatibility: str | None = field(
+        default=None,
+        metadata=about(
+            "The Schema Registry compatibility of its subject (BACKWARD, FORWARD, FULL, their "
+            "_TRANSITIVE forms, NONE). Default: settings.schema_compatibility."
+        ),
+    )
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +153,7 @@ class GroupModel:
     service: str
     topics: list[str] = field(default_factory=list)
     description: str | None = None
+    max_lag_seconds: str | int | None = field(default=None, metadata=_MAX_LAG_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +178,13 @@ class SettingsModel:
     prune_min_idle: str | int = field(
         default=DEFAULT_PRUNE_MIN_IDLE,
         metadata=about("--prune refuses topics with messages newer than this (e.g. 1h, 7d)."),
+    )
+    schema_compatibility: str = field(
+        default="BACKWARD",
+        metadata=about(
+            "The Schema Registry compatibility of every subject `schemas sync` manages, unless "
+            "a topic sets its own `compatibility`."
+        ),
     )
 
 

@@ -1,8 +1,7 @@
 """The resolved desired state as plain values: what `load_desired` returns and the rest reads.
 
-Kept apart from the loader so the planner, renderers and the desired-state cache can use these
-values without importing YAML, the file model and the config table (about 45 ms of start-up
-that a file read from the cache does not need). Nothing here may import those modules.
+Kept apart from the loader (topics/desired.py) so the planner and the renderers can use these
+values without importing YAML, the file model and the config table.
 """
 
 from __future__ import annotations
@@ -30,10 +29,21 @@ class TopicSpec:
     keyed: bool = False
     description: str | None = None
     event_type: str | None = None  # topics.yaml's `event_type`; None: the default rule
+    schema: SchemaRef | None = None  # topics.yaml's `schema` (payload contract); None: any
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold for every group
 
     @property
     def compacted(self) -> bool:
         return "compact" in self.configs.get("cleanup.policy", "").split(",")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """A topic's payload schema as topics.yaml names it; the file is read by `schemas/`."""
+
+    path: str  # as written, relative to topics.yaml's folder
+    declared_at: str  # where topics.yaml names it, `topics.yaml:58`, for error messages
+    compatibility: str  # the subject's compatibility (the topic's own, else the settings')
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,7 @@ class GroupSpec:
     name: str
     service: str
     topics: tuple[str, ...]
+    max_lag_seconds: float | None = None  # topics.yaml's lag threshold on all its topics
 
 
 PatternType = Literal["literal", "prefixed"]

@@ -193,7 +193,22 @@ def _create(spec: TopicSpec) -> TopicPlan:
 
 
 def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions) -> TopicPlan:
-    actions: list[Action] = []
+    actions = (
+        *_partition_actions(spec, state, opts),
+        *_replication_findings(spec, state),
+        *_config_actions(spec, state, strict),
+    )
+    if any(a.kind == "unfixable" for a in actions):
+        status: TopicStatus = "unfixable"
+    elif any(a.kind in APPLICABLE for a in actions):
+        status = "update"
+    else:
+        status = "in-sync"
+    return TopicPlan(spec.name, status, actions)
+
+
+def _partition_actions(spec: TopicSpec, state: TopicState, opts: PlanOptions) -> list[Action]:
+    """Partitions only grow; growing a keyed or compacted topic needs its flag."""
     current = state.partition_count
     if spec.partitions > current:
         keyed = spec.keyed or spec.compacted
@@ -207,7 +222,7 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
             if keyed and not opts.allow_keyed_repartition
             else None
         )
-        actions.append(
+        return [
             Action(
                 "add-partitions",
                 spec.name,
@@ -217,9 +232,9 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 blocked=blocked,
                 destructive=keyed,
             )
-        )
-    elif spec.partitions < current:
-        actions.append(
+        ]
+    if spec.partitions < current:
+        return [
             Action(
                 "unfixable",
                 spec.name,
@@ -229,10 +244,16 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 reason="Kafka cannot remove partitions; recreate the topic "
                 "or raise the declaration",
             )
-        )
+        ]
+    return []
+
+
+def _replication_findings(spec: TopicSpec, state: TopicState) -> list[Action]:
+    """An RF difference (unfixable here) and under-replicated partitions: reported only."""
+    found: list[Action] = []
     rf = state.replication_factor
     if rf != spec.replication_factor:
-        actions.append(
+        found.append(
             Action(
                 "unfixable",
                 spec.name,
@@ -244,7 +265,7 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
             )
         )
     if state.under_replicated:
-        actions.append(
+        found.append(
             Action(
                 "under-replicated",
                 spec.name,
@@ -253,6 +274,13 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 + ",".join(str(p) for p in state.under_replicated),
             )
         )
+    return found
+
+
+def _config_actions(spec: TopicSpec, state: TopicState, strict: bool) -> list[Action]:
+    """Declared keys that differ are set; undeclared topic-level overrides are reported, and
+    deleted (a destructive change) only when `strict`."""
+    actions: list[Action] = []
     for key, desired_value in sorted(spec.configs.items()):
         entry = state.configs.get(key)
         current_value = entry.value if entry is not None else None
@@ -283,13 +311,7 @@ def _update(spec: TopicSpec, state: TopicState, strict: bool, opts: PlanOptions)
                 destructive=strict,
             )
         )
-    if any(a.kind == "unfixable" for a in actions):
-        status: TopicStatus = "unfixable"
-    elif any(a.kind in APPLICABLE for a in actions):
-        status = "update"
-    else:
-        status = "in-sync"
-    return TopicPlan(spec.name, status, tuple(actions))
+    return actions
 
 
 @dataclass(frozen=True, slots=True)
