@@ -85,7 +85,14 @@ def _produce(stack: DockerStack, marker: str) -> None:
         "--correlation-id",
         marker,
         "--payload",
-        json.dumps({"userId": f"user-{marker}"}),
+        json.dumps(
+            {
+                "userId": f"user-{marker}",
+                "email": f"{marker}@example.test",
+                "firstName": "Docker",
+                "lastName": "Test",
+            }
+        ),
     )
     _ok(done, "events produce")
 
