@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench import events, groups, health, kcat, render, schemas, topics
+from bench import console, events, groups, health, kcat, render, schemas, topics
 from bench.harness import ROOT, Broker, compile_package, local_broker, log, machine
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[Broker, str], Any]] = {
     "health": health.measure,
     "kcat": kcat.measure,
     "schemas": schemas.measure,
+    "console": console.measure,
 }
 
 

@@ -2,7 +2,8 @@
 
 `health` reads the cluster once (one batched read, then the declared groups' lag), evaluates
 the checks of `dreamscape_infra.health.checks` and exits 0 UP, 8 DEGRADED, 4 DOWN. `serve`
-answers GET /health/kafka and GET /metrics from a read cached for a few seconds. Both read
+answers GET /health/kafka, GET /metrics and the read-only console (the page at / and its JSON
+under /api/, see dreamscape_infra/console) from a read cached for a few seconds. Both read
 through `AppState.client_host` (a child process for the real clients, see kafka/client_host.py).
 """
 
@@ -29,7 +30,9 @@ from dreamscape_infra.cli.state import (
 from dreamscape_infra.errors import ExitCode
 
 if TYPE_CHECKING:
+    from dreamscape_infra.console.messages import MessageQuery
     from dreamscape_infra.health.sources import AdminFactory, GroupsFactory
+    from dreamscape_infra.settings import ConnectionSettings
     from dreamscape_infra.topics.model import DesiredState
 
 MAX_LAG_OPTION: Any = typer.Option(
@@ -165,21 +168,33 @@ def serve(
         help="Read the declared topics' configs again after this long (partitions and ISR are "
         "read on every cluster read).",
     ),
+    local_state: Path | None = typer.Option(
+        None,
+        "--local-state",
+        metavar="DIR",
+        help="Read the local runtime's stack in this state folder, as its admin, instead of "
+        "the KAFKA_* settings (what `up --runtime local --profile ui` starts serve with).",
+    ),
     env: str | None = ENV_OPTION,
     max_lag: int | None = MAX_LAG_OPTION,
     max_lag_seconds: float | None = MAX_LAG_SECONDS_OPTION,
     expect_brokers: int | None = EXPECT_OPTION,
     output: OutputFormat | None = OUTPUT_OPTION,
 ) -> None:
-    """Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise) and GET /metrics
-    (Prometheus text, documented in docs/metrics.md). Cluster reads are cached, so concurrent
-    scrapes make at most one read per --cache-seconds. SIGTERM or Ctrl-C stops it (exit 0).
+    """Serve GET /health/kafka (the health JSON; 200 when UP, 503 otherwise), GET /metrics
+    (Prometheus text, documented in docs/metrics.md) and a read-only web console at / with its
+    JSON under /api/ (docs/console.md). Cluster reads are cached, so concurrent scrapes and
+    pages make at most one read per --cache-seconds. On an address other than loopback the
+    console needs the token in DREAMSCAPE_UI_TOKEN; /health/kafka and /metrics stay open.
+    SIGTERM or Ctrl-C stops it (exit 0).
 
     Exit codes: 0 stopped by a signal, 2 invalid --host/--port, 3 invalid topics.yaml,
     4 the port is in use or cannot be bound.
 
     Example: dreamscape-infra serve --env prod --port 9308
     """
+    from dreamscape_infra.console.app import Access, ConsoleApp
+    from dreamscape_infra.console.views import ConsoleContext
     from dreamscape_infra.health.server import (
         CachedHealth,
         make_server,
@@ -192,7 +207,7 @@ def serve(
     _check_host(host)
     desired = _desired(state, env)
     # a server's clients live for hours: librdkafka's default reconnect pacing for them
-    settings = replace(state.settings(), short_lived=False)
+    settings = replace(_serve_settings(state, local_state), short_lived=False)
     job = partial(serve_reading, settings, desired, config_seconds, *_factories(state))
     calls = state.client_host.run(job)
     evaluate = partial(
@@ -207,15 +222,117 @@ def serve(
     cached = CachedHealth(
         lambda: read_or_down(calls), evaluate, cache_seconds, client_restarts=lambda: calls.restarts
     )
+    access = Access.for_host(host, state.env)
+    console = ConsoleApp(
+        cached,
+        ConsoleContext(desired, settings.bootstrap_servers, cache_seconds, state.topics_file),
+        access,
+        messages=partial(_read_messages, state, settings, desired),
+        acls=partial(_read_acls, state, settings),
+        schemas=partial(_read_schemas, state, desired),
+    )
     try:
-        with serving(make_server(host, port, cached)) as base:
+        with serving(make_server(host, port, cached, console)) as base, console.sampling():
             _announce(
                 state, state.output_format(output), base, settings.bootstrap_servers, cache_seconds
             )
+            state.err_console().print(access.describe(), markup=False, highlight=False)
             wait_for_stop_signal()
     finally:
         calls.close()
     state.err_console().print("stopped", markup=False)
+
+
+def _serve_settings(state: AppState, local_state: Path | None) -> ConnectionSettings:
+    """KAFKA_* (the default), or the admin settings of the local stack in `local_state`."""
+    if local_state is None:
+        return state.settings()
+    from dreamscape_infra.errors import EnvironmentFailure
+    from dreamscape_infra.runtime.local import LocalConfig, LocalRuntime
+
+    runtime = LocalRuntime(LocalConfig.from_env(state.env, local_state), env=state.env)
+    if runtime.read_layout() is None:
+        raise EnvironmentFailure(
+            f"--local-state: no local stack was started in {local_state}",
+            hint="`dreamscape-infra up --runtime local` starts one",
+        )
+    return runtime.admin_settings()
+
+
+def _read_messages(
+    state: AppState,
+    settings: ConnectionSettings,
+    desired: DesiredState | None,
+    topic: str,
+    query: MessageQuery,
+) -> dict[str, Any]:
+    """The console's message browser: one reader per request, by assignment (events tail's),
+    closed after it. It runs in serve's process: it asks no group coordinator, the requests
+    behind librdkafka's aborts (kafka/client_host.py)."""
+    from dreamscape_infra.console.messages import read_messages
+
+    if state.event_reader_factory is not None:
+        reader = state.event_reader_factory(settings)
+    else:
+        from dreamscape_infra.kafka.events import ConfluentEventReader
+
+        reader = ConfluentEventReader(settings)
+    try:
+        return read_messages(reader, desired, topic, query)
+    finally:
+        reader.close()
+
+
+def _read_acls(state: AppState, settings: ConnectionSettings) -> dict[str, Any]:
+    """`acls plan -o json`, or why there is none (no topics.yaml, no authorizer, no access)."""
+    from dreamscape_infra.acls.desired import desired_acls
+    from dreamscape_infra.acls.plan import DEFAULT_SUPER_USERS, AclPlanOptions, compute_acl_plan
+    from dreamscape_infra.acls.render import plan_json
+    from dreamscape_infra.errors import InfraError
+
+    try:
+        if not Path(state.topics_file).exists():
+            raise FileNotFoundError(state.topics_file)
+        declared = desired_acls(state.desired(None))
+        admin = state.acl_admin(settings)
+        try:
+            actual = admin.list_acls()
+        finally:
+            admin.close()
+    except (InfraError, FileNotFoundError) as exc:
+        reason = exc.message if isinstance(exc, InfraError) else f"no {exc}"
+        return {"kind": "acl-plan", "version": 1, "available": False, "reason": reason}
+    doc = plan_json(
+        compute_acl_plan(declared, actual, AclPlanOptions(super_users=DEFAULT_SUPER_USERS))
+    )
+    doc["available"] = True
+    return doc
+
+
+def _read_schemas(state: AppState, desired: DesiredState | None) -> dict[str, Any]:
+    """`schemas plan -o json` against SCHEMA_REGISTRY_URL (default: the local runtime's), or
+    why there is none. The registry's URL carries no credentials (schemas/settings.py)."""
+    from dreamscape_infra.errors import InfraError
+    from dreamscape_infra.schemas.desired import load_subjects
+    from dreamscape_infra.schemas.plan import compute_plan
+    from dreamscape_infra.schemas.reconcile import observe
+    from dreamscape_infra.schemas.render import plan_json
+
+    if desired is None:
+        return {"kind": "schemas", "version": 1, "configured": False, "reason": "no topics.yaml"}
+    try:
+        specs = load_subjects(desired)
+        registry = state.schema_registry()
+        try:
+            observed = observe(registry, specs, desired.prefix)
+            plan = compute_plan(specs, observed, registry.url, prune=False)
+        finally:
+            registry.close()
+    except InfraError as exc:
+        return {"kind": "schemas", "version": 1, "configured": False, "reason": exc.message}
+    doc = plan_json(plan)
+    doc["configured"] = True
+    return doc
 
 
 def _announce(
@@ -227,6 +344,7 @@ def _announce(
         document = {
             "kind": "serve",
             "version": 1,
+            "console_url": base + "/",
             "health_url": base + "/health/kafka",
             "metrics_url": base + "/metrics",
             "bootstrap_servers": bootstrap,
@@ -234,7 +352,7 @@ def _announce(
         }
         typer.echo(json.dumps(document))
     state.err_console().print(
-        f"serving {base}/health/kafka and /metrics "
+        f"serving the console at {base}/, {base}/health/kafka and /metrics "
         f"(cluster {bootstrap}, cache {cache_seconds:g}s); Ctrl-C or SIGTERM stops",
         markup=False,
         highlight=False,

@@ -72,7 +72,11 @@ def _runtime(
     )
     if state.runtime_factory is not None:
         return state.runtime_factory(choice.name), choice
-    return make_runtime(choice.name, state.env, state_dir=state_dir), choice
+    env = state.env
+    if choice.name == "local":
+        # the console (`--profile ui`) runs in the state folder: it reads the file `up` read
+        env = {**env, "DREAMSCAPE_TOPICS_FILE": str(Path(state.topics_file).resolve())}
+    return make_runtime(choice.name, env, state_dir=state_dir), choice
 
 
 @contextmanager
@@ -191,8 +195,9 @@ PROFILE_OPTION: Any = typer.Option(
     "--profile",
     "-p",
     metavar="PROFILE",
-    help="Extras: ui (Kafka UI), schema (Schema Registry; local: Apicurio Registry on "
-    "127.0.0.1:${DREAMSCAPE_SCHEMA_REGISTRY_PORT:-8081}).",
+    help="Extras: ui (docker: Kafka UI; local: the console of `serve` on "
+    "127.0.0.1:${DREAMSCAPE_UI_PORT:-8080}), schema (Schema Registry; local: Apicurio Registry "
+    "on 127.0.0.1:${DREAMSCAPE_SCHEMA_REGISTRY_PORT:-8081}).",
 )
 NO_WAIT_OPTION: Any = typer.Option(False, "--no-wait", help="Return once started, not ready.")
 TIMEOUT_OPTION: Any = typer.Option(

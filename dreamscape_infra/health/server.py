@@ -1,4 +1,8 @@
-"""The HTTP app of `serve`: GET /health/kafka and GET /metrics over a cached cluster read.
+"""The HTTP app of `serve`: GET /health/kafka, GET /metrics and the console over a cached read.
+
+Everything but /health/kafka and /metrics goes to `console.app.ConsoleApp` (the page, its
+assets and /api/), which answers from the same `CachedHealth`; any method but GET and HEAD is
+405 there, and /health/kafka and /metrics need no token wherever serve listens.
 
 `CachedHealth` makes at most one cluster read per interval, whatever the number of scrapers:
 one read is in flight at a time and concurrent requests wait for it, then share its result.
@@ -26,6 +30,7 @@ from dreamscape_infra.health.metrics import CONTENT_TYPE, MetricsInput, expositi
 from dreamscape_infra.health.sources import Observation
 
 if TYPE_CHECKING:
+    from dreamscape_infra.console.app import ConsoleApp
     from dreamscape_infra.groups.model import GroupLag
 
 DEFAULT_CACHE_S = 5.0
@@ -116,8 +121,10 @@ def _down_document(reason: str) -> dict[str, Any]:
     }
 
 
-def make_handler(health: CachedHealth) -> type[BaseHTTPRequestHandler]:
-    """A request handler class bound to `health`."""
+def make_handler(
+    health: CachedHealth, console: ConsoleApp | None = None
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `health` (and the console, when serve runs one)."""
 
     class Handler(BaseHTTPRequestHandler):
         timeout = REQUEST_TIMEOUT_S
@@ -125,34 +132,66 @@ def make_handler(health: CachedHealth) -> type[BaseHTTPRequestHandler]:
         sys_version = ""
 
         def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_HEAD(self) -> None:
+            self._serve("HEAD")
+
+        def __getattr__(self, name: str) -> Any:
+            # every other method (POST, PUT, DELETE, PROPFIND ...) is 405, never 501
+            if name.startswith("do_"):
+                return lambda: self._serve(name[3:])
+            raise AttributeError(name)
+
+        def _serve(self, method: str) -> None:
             path = self.path.split("?", 1)[0]
-            if path not in (HEALTH_PATH, METRICS_PATH):
-                self._send(404, "text/plain; charset=utf-8", b"not found\n")
-                return
             try:
-                sample = health.get()
-                if path == HEALTH_PATH:
-                    code = 200 if sample.report.status == "UP" else 503
-                    body = json.dumps(sample.report.to_json(), default=str).encode() + b"\n"
-                    self._send(code, "application/json", body)
+                if path in (HEALTH_PATH, METRICS_PATH) and method in ("GET", "HEAD"):
+                    self._health(path, method)
+                elif console is not None:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    r = console.answer(method, self.path, headers)
+                    self._send(r.status, r.content_type, r.body, r.headers, method)
+                elif method not in ("GET", "HEAD"):
+                    self._send(405, "text/plain; charset=utf-8", b"read-only\n", (), method)
                 else:
-                    self._send(200, CONTENT_TYPE, health.metrics(sample))
+                    self._send(404, "text/plain; charset=utf-8", b"not found\n", (), method)
             except (BrokenPipeError, ConnectionResetError):
                 return
             except Exception as exc:  # never a 500: an unexpected failure is DOWN
                 body = json.dumps(_down_document(f"{type(exc).__name__}: {exc}")).encode()
                 try:
-                    self._send(503, "application/json", body + b"\n")
+                    self._send(503, "application/json", body + b"\n", (), method)
                 except OSError:
                     return
 
-        def _send(self, code: int, content_type: str, body: bytes) -> None:
+        def _health(self, path: str, method: str) -> None:
+            sample = health.get()
+            if path == HEALTH_PATH:
+                code = 200 if sample.report.status == "UP" else 503
+                body = json.dumps(sample.report.to_json(), default=str).encode() + b"\n"
+                self._send(code, "application/json", body, (), method)
+            else:
+                self._send(200, CONTENT_TYPE, health.metrics(sample), (), method)
+
+        def _send(
+            self,
+            code: int,
+            content_type: str,
+            body: bytes,
+            headers: Sequence[tuple[str, str]],
+            method: str,
+        ) -> None:
             self.send_response(code)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            for name, value in headers:
+                if name != "Cache-Control":
+                    self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if method != "HEAD":
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: scrapers call every few seconds
@@ -173,12 +212,14 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-def make_server(host: str, port: int, health: CachedHealth) -> ThreadingHTTPServer:
+def make_server(
+    host: str, port: int, health: CachedHealth, console: ConsoleApp | None = None
+) -> ThreadingHTTPServer:
     """Bind; EnvironmentFailure (exit 4) when the port is taken or cannot be bound. Serve with
     `serving`."""
     cls = _Server6 if ":" in host else _Server
     try:
-        return cls((host, port), make_handler(health))
+        return cls((host, port), make_handler(health, console))
     except OSError as exc:
         raise EnvironmentFailure(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",

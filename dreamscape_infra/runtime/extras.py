@@ -114,8 +114,9 @@ def extra_profiles() -> dict[str, ExtraProfile]:
     """Every profile the local runtime can run, by name, in start order. (A function, not a
     constant: each profile's module imports this one.)"""
     from dreamscape_infra.runtime.apicurio import SCHEMA_PROFILE
+    from dreamscape_infra.runtime.ui import UI_PROFILE
 
-    return {p.profile: p for p in (SCHEMA_PROFILE,)}
+    return {p.profile: p for p in (SCHEMA_PROFILE, UI_PROFILE)}
 
 
 __all__ = [

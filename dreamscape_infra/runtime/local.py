@@ -706,8 +706,13 @@ class LocalRuntime:
     def _check_extra_ports(self, extras: Sequence[tuple[ExtraProfile, ManagedProcess]]) -> None:
         for profile, process in extras:
             if not self._proc.port_free(HOST, process.port):
+                from dreamscape_infra.runtime.process import port_holder
+
+                holder = port_holder(process.port)
+                by = f" by {holder}" if holder else ""
                 raise EnvironmentFailure(
-                    f"port {process.port} on {HOST} is already in use (needed by {process.name})",
+                    f"port {process.port} on {HOST} is already in use{by} "
+                    f"(needed by {process.name})",
                     hint=f"stop what listens on {process.port}, or choose another port with "
                     f"{profile.port_env}",
                 )

@@ -257,3 +257,42 @@ def default_processes() -> Processes:
             "the local runtime needs Linux or macOS", hint="use --runtime docker on Windows"
         )
     return OsProcesses()
+
+
+def port_holder(port: int, proc: Path = Path("/proc")) -> str | None:
+    """Which process listens on TCP `port` (any address), as `pid 123 (python3 -m ...)`; None
+    when it cannot be told (not Linux, or the process belongs to another user)."""
+    inodes: set[str] = set()
+    for table in ("net/tcp", "net/tcp6"):
+        try:
+            lines = (proc / table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address HEX_IP:HEX_PORT, state 0A = LISTEN, inode in column 10
+            if (
+                len(fields) > 9
+                and fields[3] == "0A"
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                inodes.add(fields[9])
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            held = any(os.readlink(fd) in wanted for fd in (entry / "fd").iterdir())
+        except OSError:
+            continue
+        if held:
+            try:
+                raw = (entry / "cmdline").read_bytes()
+            except OSError:
+                raw = b""
+            command = " ".join(p.decode("utf-8", "replace") for p in raw.split(b"\0") if p)
+            shown = command if len(command) <= 120 else command[:117] + "..."
+            return f"pid {entry.name} ({shown or '?'})"
+    return None
