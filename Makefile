@@ -3,7 +3,7 @@ PY ?= python3
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: install kafka-dist compose-bin strimzi-check browser prometheus prometheus-rules run test test-unit \
-	test-docker lint format typecheck bench ci clean \
+	test-docker lint format typecheck bench bench-deps ci clean \
 	docker-install docker-engine docker-engine-stop docker-images
 
 install:  ## Python package with dev tools, editable
@@ -68,7 +68,10 @@ format:
 typecheck:
 	mypy
 
-bench: install kafka-dist
+bench-deps:  ## kcat, the baseline of bench/kcat.py (only the bench needs it)
+	command -v kcat >/dev/null || { apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 kcat; }
+
+bench: install kafka-dist bench-deps
 	$(PY) -m bench.run  ## results in bench/results.json, rendered into docs/benchmarks.md
 
 ci: install kafka-dist compose-bin strimzi-check browser prometheus lint typecheck test

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bench import console, events, groups, health, render, schemas, topics
+from bench import console, events, groups, health, kcat, render, schemas, topics
 from bench.harness import ROOT, Broker, compile_package, local_broker, log, machine
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[Broker, str], Any]] = {
     "events": events.measure,
     "groups": groups.measure,
     "health": health.measure,
+    "kcat": kcat.measure,
     "schemas": schemas.measure,
     "console": console.measure,
 }
@@ -35,6 +36,22 @@ def dumps(results: Any) -> str:
     """Indented JSON, each list of run times on one line."""
     text = json.dumps(results, indent=1, ensure_ascii=False)
     return re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: f"[{' '.join(m[1].split())}]", text) + "\n"
+
+
+def _carried_over(old: Any, new: list[Any]) -> list[Any]:
+    """With --only: the earlier run's other sections, in their place and marked as such, and
+    this run's sections replacing theirs (by title) or added at the end."""
+    fresh = {section["title"]: section for section in new}
+    when = f"{old['machine']['date']}, commit {old['machine']['commit']}"
+    merged = []
+    for section in old.get("sections", []):
+        if section["title"] in fresh:
+            merged.append(fresh.pop(section["title"]))
+            continue
+        if not any(note.startswith("Measured in an earlier run") for note in section["notes"]):
+            section["notes"].append(f"Measured in an earlier run ({when}).")
+        merged.append(section)
+    return merged + list(fresh.values())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"== {name}")
             results["sections"].append(BENCHMARKS[name](broker, tag))
     results["load_end"] = os.getloadavg()[0]
+    if set(chosen) != set(BENCHMARKS) and RESULTS.exists():
+        results["sections"] = _carried_over(json.loads(RESULTS.read_text()), results["sections"])
     results["minutes"] = round((time.perf_counter() - started) / 60, 1)
     RESULTS.write_text(dumps(results))
     log(f"wrote {RESULTS.relative_to(ROOT)}")

@@ -15,8 +15,10 @@ from typing import Any
 
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.events.model import (
+    KEEP_DELIVERIES,
     Batch,
     Delivery,
+    DeliveryReport,
     Message,
     Outgoing,
     Partition,
@@ -199,6 +201,12 @@ class FakeWriter:
             self.sent.append(message)
         self._pending = []
         return results
+
+    def finish(self, timeout_s: float) -> DeliveryReport:
+        report = DeliveryReport(KEEP_DELIVERIES)
+        for delivery in self.flush(timeout_s):
+            report.add(delivery)
+        return report
 
     def effective_config(self) -> dict[str, str]:
         return {"enable.idempotence": "true", "acks": "all"}

@@ -9,14 +9,14 @@ tests replace both with fakes. schema needs no cluster. topics.yaml comes throug
 from __future__ import annotations
 
 import contextlib
-import json
+import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
@@ -28,12 +28,13 @@ from dreamscape_infra.cli.state import (
     get_state,
 )
 from dreamscape_infra.errors import ConfigError, UsageError
+from dreamscape_infra.events.model import KEEP_DELIVERIES
 from dreamscape_infra.tables import Line
 
 if TYPE_CHECKING:
     from dreamscape_infra.events.decode import Decoded
     from dreamscape_infra.events.model import (
-        Delivery,
+        DeliveryReport,
         EventReader,
         EventWriter,
         Header,
@@ -125,11 +126,12 @@ def _warn(state: AppState, text: str) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr for people on a terminal; nothing otherwise."""
+    """Progress on stderr for people on a terminal (count, rate, and a bar when the total is
+    known); nothing otherwise, so a pipe or a log gets no extra bytes."""
 
-    def __init__(self, state: AppState, enabled: bool, total: int, what: str) -> None:
+    def __init__(self, state: AppState, enabled: bool, total: int | None, what: str) -> None:
         self._bar: Any = None
-        if enabled and total > 0:
+        if enabled and (total is None or total > 0):
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -138,15 +140,18 @@ class _Progress:
                 TimeRemainingColumn,
             )
 
-            self._bar = Progress(
-                TextColumn(what),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=state.err_console(),
-                transient=True,
-            )
-            self._task = self._bar.add_task(what, total=total)
+            columns: list[Any] = [TextColumn(what)]
+            if total is not None:
+                columns += [BarColumn(), MofNCompleteColumn()]
+            else:
+                columns.append(TextColumn("{task.completed:,}"))
+            columns.append(TextColumn("{task.fields[rate]}"))
+            if total is not None:
+                columns.append(TimeRemainingColumn())
+            self._bar = Progress(*columns, console=state.err_console(), transient=True)
+            self._task = self._bar.add_task(what, total=total, rate="")
+            self._started = time.monotonic()
+            self._done = 0
 
     def __enter__(self) -> _Progress:
         if self._bar is not None:
@@ -159,7 +164,10 @@ class _Progress:
 
     def advance(self, count: int) -> None:
         if self._bar is not None:
-            self._bar.advance(self._task, count)
+            self._done += count
+            elapsed = time.monotonic() - self._started
+            rate = f"{self._done / elapsed:,.0f}/s" if elapsed > 0 else ""
+            self._bar.update(self._task, advance=count, rate=rate)
 
 
 def _plain(state: AppState) -> bool:
@@ -221,15 +229,20 @@ class _TableStream:
 
 
 class _JsonLines:
-    """--output json: one JSON object per message (`json_line`), each batch written at once."""
+    """--output json: one JSON object per message (`fastjson.LineWriter`, byte for byte what
+    `decode.json_line` gives), each batch written to stdout at once, as bytes."""
 
-    def write(self, shown: Sequence[tuple[Message, Decoded]]) -> None:
-        from dreamscape_infra.events.decode import json_line
+    def __init__(self) -> None:
+        from dreamscape_infra.events.fastjson import LineWriter
 
+        self._lines = LineWriter().lines
+        sys.stdout.flush()
+        self._out = sys.stdout.buffer
+
+    def write(self, shown: Sequence[Message]) -> None:
         if shown:
-            lines = (json.dumps(json_line(m, d), ensure_ascii=False) for m, d in shown)
-            sys.stdout.write("\n".join(lines) + "\n")
-            sys.stdout.flush()
+            self._out.write(self._lines(list(shown)))
+            self._out.flush()
 
     def flush(self) -> None:
         pass
@@ -293,6 +306,7 @@ def tail(
     from dreamscape_infra.events.selection import (
         MessageFilter,
         ShownCounts,
+        capped_batches,
         declared_names,
         shown_messages,
     )
@@ -309,14 +323,23 @@ def tail(
         title = f"{', '.join(scan.topics)} ({position.describe()})"
         many = len(scan.topics) > 1
         sink = _JsonLines() if json_mode else _TableStream(state, title, many, follow)
-        progress_on = not json_mode and not follow and state.err_console().is_terminal
-        progress_on = progress_on and not sys.stdout.isatty()
+        # On a terminal, while the output goes to a file or a pipe: how far the read is.
+        progress_on = not follow and state.err_console().is_terminal and not sys.stdout.isatty()
         batches = read_batches(reader, scan.plan, follow=follow, left=left)
         try:
             with _Progress(state, progress_on, scan.plan.total, "reading") as progress:
-                for read, shown in shown_messages(batches, selection, max_messages, counts):
-                    progress.advance(read)
-                    sink.write(shown)
+                if isinstance(sink, _JsonLines) and not selection.active:
+                    # Nothing to filter or count: lines straight from the batches.
+                    for read, messages in capped_batches(batches, max_messages, counts):
+                        progress.advance(read)
+                        sink.write(messages)
+                else:
+                    for read, shown in shown_messages(batches, selection, max_messages, counts):
+                        progress.advance(read)
+                        if isinstance(sink, _JsonLines):
+                            sink.write([message for message, _ in shown])
+                        else:
+                            sink.write(shown)
         except KeyboardInterrupt:
             pass  # Ctrl-C ends --follow (or a long read) normally: exit 0
         except BrokenPipeError:
@@ -529,13 +552,14 @@ def produce(
         headers=_parse_headers(header),
         count=count,
     )
-    deliveries, event_ids, mode, elapsed = _send(state, request)
+    progress_on = state.err_console().is_terminal
+    report, event_ids, mode, elapsed = _send(state, request, progress_on)
     if json_mode:
-        state.print_json(produce_json(topic, deliveries, event_ids, mode, elapsed))
+        state.print_json(produce_json(topic, report, event_ids, mode, elapsed))
     else:
         # Lines: plain through a pipe (no rich import on the hot path), rich on a terminal
-        state.print_tables(*(Line(line) for line in produce_lines(topic, deliveries, event_ids)))
-    check_delivered(topic, deliveries)
+        state.print_tables(*(Line(line) for line in produce_lines(topic, report, event_ids)))
+    check_delivered(topic, report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,50 +579,68 @@ class _Request:
 
 
 def _send(
-    state: AppState, request: _Request
-) -> tuple[list[Delivery], list[str | None], str, float]:
-    """Build the records and send them: the deliveries, the eventIds, the mode, and the seconds
-    from the producer's creation to the last delivery."""
-    from dreamscape_infra.events.produce import send_records
+    state: AppState, request: _Request, progress_on: bool
+) -> tuple[DeliveryReport, list[str | None], str, float]:
+    """Build or read the records and stream them out: the delivery report, the first eventIds,
+    the mode, and the seconds from the producer's creation to the last delivery."""
+    from dreamscape_infra.events.produce import ReplayLines, send_records
 
     settings = state.settings()
-    # librdkafka connects in its own threads from here on; the records are read or built
-    # meanwhile, so that the connection is (nearly) ready when they are.
+    # librdkafka connects in its own threads from here on; the first records are read or
+    # built meanwhile, so that the connection is (nearly) ready when they are.
     writer = _writer(state, settings)
     started = time.perf_counter()
     try:
-        records, event_ids, mode = _records(request)
-        deliveries = send_records(
-            writer,
-            request.topic,
-            records,
-            where=request.from_file or "record",
-            bootstrap=settings.bootstrap_servers,
-        )
-        return deliveries, event_ids, mode, time.perf_counter() - started
+        with contextlib.ExitStack() as stack:
+            if request.from_file is not None:
+                spec = request.from_file
+                name = "stdin" if spec == "-" else spec
+                stream = sys.stdin.buffer if spec == "-" else stack.enter_context(_open(spec))
+                replay = ReplayLines(stream, name, request.topic)
+                records: Iterable[Outgoing] = replay
+                event_ids, mode, total = replay.event_ids, "replay", None
+                where = lambda n: replay.where()  # noqa: E731
+            else:
+                records, event_ids, mode = _records(request)
+                total = request.count
+                where = lambda n: f"record {n}"  # noqa: E731
+            what = "replaying" if mode == "replay" else "producing"
+            with _Progress(state, progress_on and (total or 0) != 1, total, what) as progress:
+                report = send_records(
+                    writer,
+                    request.topic,
+                    records,
+                    where=where,
+                    bootstrap=settings.bootstrap_servers,
+                    progress=progress.advance,
+                )
+        return report, event_ids, mode, time.perf_counter() - started
     finally:
         with contextlib.suppress(Exception):
             writer.close()
 
 
-def _records(request: _Request) -> tuple[list[Outgoing], list[str | None], str]:
-    """The records to send, their eventIds and the mode: a replay of `events tail -o json`
-    lines, a raw value `count` times, or `count` envelopes built from the options."""
-    from dreamscape_infra.events.decode import event_id_of, replay_records
+def _open(path_text: str) -> BinaryIO:
+    path = Path(path_text)
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"--from-file: file not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"--from-file: cannot read {path}: {exc.__class__.__name__}") from None
+
+
+def _records(request: _Request) -> tuple[Iterable[Outgoing], list[str | None], str]:
+    """The records to send (made as they are sent), their first eventIds and the mode: a raw
+    value `count` times, or `count` envelopes built from the options."""
     from dreamscape_infra.events.envelope import declared_event_type
     from dreamscape_infra.events.model import Outgoing
     from dreamscape_infra.events.produce import envelope_records
 
     topic, count = request.topic, request.count
-    if request.from_file is not None:
-        spec = request.from_file
-        name = "stdin" if spec == "-" else spec
-        text = _read_source(spec if spec == "-" else "@" + spec, "--from-file")
-        records = replay_records(text, name, topic)
-        return records, [event_id_of(r.value) for r in records], "replay"
     if request.raw is not None:
         raw = Outgoing(topic, request.raw.encode("utf-8"), request.key, request.headers)
-        return [raw] * count, [None] * count, "raw"
+        return itertools.repeat(raw, count), [None] * min(count, KEEP_DELIVERIES), "raw"
     options = request.options.checked_for(topic, declared_event_type(request.desired, topic))
     payload = _json_option(request.payload or "", "--payload")
     _check_payload(request.desired, topic, payload)
@@ -606,7 +648,7 @@ def _records(request: _Request) -> tuple[list[Outgoing], list[str | None], str]:
     built, event_ids = envelope_records(
         topic, options, payload, metadata, key=request.key, headers=request.headers, count=count
     )
-    return list(built), event_ids, "event"
+    return built, event_ids, "event"
 
 
 def _payloads(desired: DesiredState | None) -> PayloadChecker | None:

@@ -95,6 +95,13 @@ def iso_ms(timestamp_ms: int | None) -> str | None:
 def json_line(message: Message, decoded: Decoded | None = None) -> dict[str, Any]:
     """One message as a JSON Lines object (documented in docs/json-output.md)."""
     value = decoded if decoded is not None else decode_value(message.value)
+    same = True
+    if value.encoding == "json" and message.value is not None:
+        try:
+            same = compact(value.data) == message.value
+        except UnicodeEncodeError:
+            # JSON with a lone surrogate (`"\ud800"`) has no UTF-8 form: show its text.
+            value = Decoded("text", message.value.decode("utf-8"))
     key, key_encoding = decode_bytes(message.key)
     doc: dict[str, Any] = {
         "topic": message.topic,
@@ -108,13 +115,13 @@ def json_line(message: Message, decoded: Decoded | None = None) -> dict[str, Any
         "value": value.data,
         "value_encoding": value.encoding,
     }
-    if (
-        value.encoding == "json"
-        and message.value is not None
-        and compact(value.data) != (message.value)
-    ):
+    if not same and message.value is not None:
         doc["value_base64"] = base64.b64encode(message.value).decode("ascii")
     return doc
+
+
+# What `events tail -o json` writes a line with: json.dumps(line, ensure_ascii=False).
+LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _header_json(name: str, raw: bytes | None) -> dict[str, Any]:
@@ -177,17 +184,13 @@ def replay_record(line: str, where: str, topic: str) -> Outgoing:
     return Outgoing(topic, value, key, tuple(headers), partition)
 
 
-def replay_records(text: str, name: str, topic: str) -> list[Outgoing]:
-    """Every non-blank line of `text` (JSON Lines of `events tail -o json`, read from `name`)
-    as a record to produce to `topic`. UsageError names `name:line` and the problem, or says
-    there is nothing to replay."""
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            records.append(replay_record(line, f"{name}:{number}", topic))
-    if not records:
-        raise UsageError(f"--from-file {name}: no JSON Lines to replay")
-    return records
+def line_text(line: bytes, where: str) -> str:
+    """One line of a --from-file stream as text; UsageError naming `where` when it is not
+    UTF-8."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where}: not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def event_id_of(value: bytes | None) -> str | None:

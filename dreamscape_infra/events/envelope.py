@@ -180,6 +180,20 @@ class EnvelopeSeries:
             self._parts = None
         self._clock = Clock()
 
+    def value(self, event_id: str) -> tuple[bytes, str]:
+        """The encoded envelope with `event_id` and now's timestamp (exactly
+        `encode_event(make(event_id)[0])`, without building the dict), and that timestamp."""
+        timestamp = self._clock.now()
+        if self._parts is None:
+            event = dict(self.template)
+            event["eventId"] = event_id
+            event["timestamp"] = timestamp
+            return encode_event(event), timestamp
+        before_id, middle, after = self._parts
+        return b"".join(
+            (before_id, event_id.encode("ascii"), middle, timestamp.encode("ascii"), after)
+        ), timestamp
+
     def make(self, event_id: str) -> tuple[dict[str, Any], bytes]:
         event = dict(self.template)  # same key order: eventId first, as in the seed
         event["eventId"] = event_id

@@ -9,9 +9,11 @@ against a real cluster; tests implement them with fakes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+# How many records' Deliveries a DeliveryReport keeps one by one (`produce -o json` lists them).
+KEEP_DELIVERIES = 1000
 Partition = tuple[str, int]  # (topic, partition id)
 Header = tuple[str, bytes | None]
 
@@ -100,6 +102,47 @@ class Delivery:
         return self.error is None
 
 
+@dataclass(slots=True)
+class DeliveryReport:
+    """The broker's answers for a stream of records, counted rather than stored: how many were
+    sent and delivered, the first error, each partition's count and offset range, and the
+    Delivery of the first `keep` records in send order (the rest are only counted)."""
+
+    keep: int
+    sent: int = 0
+    delivered: int = 0
+    first_error: str | None = None
+    # partition -> [count, first offset, last offset]
+    partitions: dict[int, list[int]] = field(default_factory=dict)
+    detail: list[Delivery] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.sent - self.delivered
+
+    def count(self, partition: int, offset: int, error: str | None) -> None:
+        """Count one answer (delivered when `error` is None)."""
+        if error is not None:
+            if self.first_error is None:
+                self.first_error = error
+            return
+        self.delivered += 1
+        entry = self.partitions.get(partition)
+        if entry is None:
+            self.partitions[partition] = [1, offset, offset]
+        else:
+            entry[0] += 1
+            entry[1] = min(entry[1], offset)
+            entry[2] = max(entry[2], offset)
+
+    def add(self, delivery: Delivery) -> None:
+        """One more record sent and answered, kept in `detail` while there is room."""
+        self.sent += 1
+        self.count(delivery.partition, delivery.offset, delivery.error)
+        if len(self.detail) < self.keep:
+            self.detail.append(delivery)
+
+
 class EventWriter(Protocol):
     """Produces with idempotence and acks=all."""
 
@@ -109,11 +152,14 @@ class EventWriter(Protocol):
         ...
 
     def send(self, message: Outgoing) -> None:
-        """Queue one record; its Delivery comes back from flush(), in send order."""
+        """Queue one record (it waits while the local queue is full); its answer is counted
+        in finish()."""
         ...
 
-    def flush(self, timeout_s: float) -> list[Delivery]:
-        """Wait for every queued record; one Delivery per send(), in order."""
+    def finish(self, timeout_s: float) -> DeliveryReport:
+        """Wait for every record sent so far; their answers counted (`DeliveryReport`), the
+        first KEEP_DELIVERIES kept in send order. A record without an answer in time counts as
+        failed. Memory does not grow with the number of records."""
         ...
 
     def effective_config(self) -> dict[str, str]:

@@ -6,16 +6,23 @@ Pure apart from the writer, the clock and the random eventIds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dreamscape_infra.errors import EnvironmentFailure, UsageError
 from dreamscape_infra.events.envelope import EnvelopeSeries, event_type_matches, uuid4_strings
-from dreamscape_infra.events.model import Delivery, EventWriter, Header, Outgoing
+from dreamscape_infra.events.model import (
+    KEEP_DELIVERIES,
+    DeliveryReport,
+    EventWriter,
+    Header,
+    Outgoing,
+)
 from dreamscape_infra.events.schema import EnvelopeChecker
 
 FLUSH_S = 60.0
+PROGRESS_EVERY = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +63,13 @@ def envelope_records(
     key: bytes | None,
     headers: tuple[Header, ...],
     count: int,
+    keep: int = KEEP_DELIVERIES,
 ) -> tuple[Iterator[Outgoing], list[str | None]]:
-    """`count` envelopes for `topic` (options as `checked_for` returns them), each validated as
-    it is built. The first is built and validated now, so a bad option is a UsageError (exit 2)
-    before anything is sent. The eventIds list fills up as the iterator is consumed."""
+    """`count` envelopes for `topic` (options as `checked_for` returns them), each checked as
+    it is built: the first in full against the schema, now, so a bad option is a UsageError
+    (exit 2) before anything is sent; every later one differs from it only in eventId and
+    timestamp, and those two fields are checked against their own compiled schema rules. The
+    eventIds list holds the first `keep` ids and fills up as the iterator is consumed."""
     checker = EnvelopeChecker()
     series = EnvelopeSeries(
         event_type=options.event_type,
@@ -70,45 +80,85 @@ def envelope_records(
         causation_id=options.causation_id,
         metadata=metadata,
     )
-    ids = iter(uuid4_strings(count))
-
-    def make() -> tuple[Outgoing, str]:
-        event_id = next(ids)
-        event, value = series.make(event_id)
-        if not checker.is_valid(event):
-            problems = checker.schema_errors(event)
-            raise UsageError(
-                "the event would not be a valid BaseEvent: "
-                + "; ".join(p.message for p in problems)
-            )
-        return Outgoing(topic, value, key, headers), event_id
-
-    first, first_id = make()  # a problem shows before any record is sent
-    event_ids: list[str | None] = [first_id]
+    first_event, first_value = series.make(uuid4_strings(1)[0])
+    if not checker.is_valid(first_event):
+        problems = checker.schema_errors(first_event)
+        raise UsageError(
+            "the event would not be a valid BaseEvent: " + "; ".join(p.message for p in problems)
+        )
+    id_ok = checker.field_check("eventId")
+    time_ok = checker.field_check("timestamp")
+    first = Outgoing(topic, first_value, key, headers)
+    event_ids: list[str | None] = [str(first_event["eventId"])]
 
     def stream() -> Iterator[Outgoing]:
         yield first
-        for _ in range(count - 1):
-            record, event_id = make()
-            event_ids.append(event_id)
-            yield record
+        made = 1
+        while made < count:
+            chunk = min(count - made, 10_000)  # ids drawn in chunks: memory stays flat
+            for event_id in uuid4_strings(chunk):
+                value, timestamp = series.value(event_id)
+                if not (id_ok(event_id) and time_ok(timestamp)):
+                    raise UsageError(f"the event would not be a valid BaseEvent: {value!r}")
+                if len(event_ids) < keep:
+                    event_ids.append(event_id)
+                yield Outgoing(topic, value, key, headers)
+            made += chunk
 
     return stream(), event_ids
+
+
+class ReplayLines:
+    """The records of a --from-file stream (JSON Lines of `events tail -o json`), read one
+    line at a time: memory does not grow with the input. Blank lines are skipped; `line` is the
+    number of the line last read. A bad line raises UsageError naming `name:line`."""
+
+    def __init__(self, lines: Iterable[bytes], name: str, topic: str) -> None:
+        self._lines = lines
+        self.name = name
+        self.topic = topic
+        self.line = 0
+        self.event_ids: list[str | None] = []
+        self.records = 0
+
+    def __iter__(self) -> Iterator[Outgoing]:
+        from dreamscape_infra.events.fastjson import event_id_of, replay_record
+
+        name, topic, ids = self.name, self.topic, self.event_ids
+        for number, line in enumerate(self._lines, start=1):
+            self.line = number
+            if not line.strip():
+                continue
+            record = replay_record(line, f"{name}:{number}", topic)
+            self.records += 1
+            if len(ids) < KEEP_DELIVERIES:
+                ids.append(event_id_of(record.value))
+            yield record
+        if not self.records:
+            raise UsageError(f"--from-file {name}: no JSON Lines to replay")
+
+    def where(self) -> str:
+        return f"{self.name}:{self.line}"
 
 
 def send_records(
     writer: EventWriter,
     topic: str,
-    records: Sequence[Outgoing],
+    records: Iterable[Outgoing],
     *,
-    where: str,
+    where: Callable[[int], str],
     bootstrap: str,
     timeout_s: float = FLUSH_S,
-) -> list[Delivery]:
-    """Send every record and wait for the broker's answers: one Delivery per record, in order.
+    progress: Callable[[int], None] | None = None,
+) -> DeliveryReport:
+    """Send the records as they come (streamed: nothing is held but librdkafka's bounded
+    queue) and wait for the broker's answers, counted in a DeliveryReport.
 
-    Nothing is sent when `topic` does not exist at `bootstrap` (EnvironmentFailure) or when a
-    record names a partition the topic lacks (UsageError naming `where` and the record's line).
+    Nothing is sent when `topic` does not exist at `bootstrap` (EnvironmentFailure). A record
+    that names a partition the topic lacks, or a bad record from the iterator, is a UsageError
+    naming `where(n)` (n: the record's number) that stops the run: nothing after it is sent,
+    what was sent before it is waited for, and the error says how much of that was delivered.
+    `progress` is called with the number of records sent since its last call.
     """
     existing = writer.topics()
     if topic not in existing:
@@ -117,23 +167,47 @@ def send_records(
             hint="create it with `dreamscape-infra topics sync`",
         )
     partitions = existing[topic]
-    for index, record in enumerate(records):
-        if record.partition is not None and record.partition >= partitions:
-            raise UsageError(
-                f"{where}: line {index + 1}: partition {record.partition} "
-                f"does not exist in {topic} ({partitions} partitions)"
-            )
     send = writer.send
-    for record in records:
-        send(record)
-    return writer.flush(timeout_s)
+    sent = 0
+    try:
+        for record in records:
+            if record.partition is not None and record.partition >= partitions:
+                raise UsageError(
+                    f"{where(sent + 1)}: partition {record.partition} "
+                    f"does not exist in {topic} ({partitions} partitions)"
+                )
+            send(record)
+            sent += 1
+            if progress is not None and sent % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
+    except UsageError as exc:
+        before = writer.finish(timeout_s)
+        raise UsageError(f"{exc.message}; {_sent_before(topic, before)}", hint=exc.hint) from None
+    report = writer.finish(timeout_s)
+    if progress is not None:
+        progress(sent % PROGRESS_EVERY)
+    return report
 
 
-def check_delivered(topic: str, deliveries: Sequence[Delivery]) -> None:
+def _sent_before(topic: str, report: DeliveryReport) -> str:
+    if report.sent == 0:
+        return "nothing was sent"
+    if report.failed == 0:
+        return (
+            f"nothing after it was sent; the {report.sent} record(s) before it were delivered "
+            f"to {topic}"
+        )
+    return (
+        f"nothing after it was sent; of the {report.sent} record(s) before it, "
+        f"{report.delivered} were delivered to {topic} and {report.failed} not: "
+        f"{report.first_error}"
+    )
+
+
+def check_delivered(topic: str, report: DeliveryReport) -> None:
     """EnvironmentFailure (exit 4) when a record was not delivered, with the first error."""
-    failed = [d for d in deliveries if not d.ok]
-    if failed:
+    if report.failed:
         raise EnvironmentFailure(
-            f"{len(failed)} of {len(deliveries)} record(s) were not delivered to {topic}: "
-            f"{failed[0].error}"
+            f"{report.failed} of {report.sent} record(s) were not delivered to {topic}: "
+            f"{report.first_error}"
         )

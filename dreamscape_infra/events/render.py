@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dreamscape_infra.events.decode import Decoded, decode_bytes, iso_ms
-from dreamscape_infra.events.model import Delivery, Message, Partition
+from dreamscape_infra.events.model import DeliveryReport, Message, Partition
 from dreamscape_infra.events.selection import ShownCounts
 from dreamscape_infra.events.validate import ValidationTally
 from dreamscape_infra.tables import TableData
@@ -175,58 +175,48 @@ def validation_summary(tally: ValidationTally) -> str:
 
 def produce_json(
     topic: str,
-    deliveries: Sequence[Delivery],
+    report: DeliveryReport,
     event_ids: Sequence[str | None],
     mode: str,
     elapsed_s: float | None = None,
 ) -> dict[str, Any]:
-    """`events produce -o json`: where every record went (documented in docs/json-output.md).
-    `elapsed_s`: from the producer's creation to the last delivery."""
-    partitions: dict[int, dict[str, int]] = {}
-    for d in deliveries:
-        if d.ok:
-            entry = partitions.setdefault(d.partition, {"count": 0, "first": d.offset})
-            entry["count"] += 1
-            entry["first"] = min(entry["first"], d.offset)
-            entry["last"] = max(entry.get("last", d.offset), d.offset)
+    """`events produce -o json`: where the records went (documented in docs/json-output.md):
+    counts, each partition's offset range, and one entry per record for the first
+    KEEP_DELIVERIES records (`events_omitted` counts the rest). `elapsed_s`: from the
+    producer's creation to the last delivery."""
     return {
         "kind": "produce",
         "version": 1,
         "topic": topic,
         "mode": mode,
-        "count": len(deliveries),
-        "delivered": sum(1 for d in deliveries if d.ok),
-        "failed": sum(1 for d in deliveries if not d.ok),
+        "count": report.sent,
+        "delivered": report.delivered,
+        "failed": report.failed,
         "elapsed_s": None if elapsed_s is None else round(elapsed_s, 4),
-        "partitions": {str(p): v for p, v in sorted(partitions.items())},
+        "partitions": {
+            str(p): {"count": count, "first": first, "last": last}
+            for p, (count, first, last) in sorted(report.partitions.items())
+        },
         "events": [
             {"partition": d.partition, "offset": d.offset, "eventId": event_id, "error": d.error}
-            for d, event_id in zip(deliveries, event_ids, strict=False)
+            for d, event_id in zip(report.detail, event_ids, strict=False)
         ],
+        "events_omitted": report.sent - len(report.detail),
     }
 
 
-def produce_lines(
-    topic: str, deliveries: Sequence[Delivery], event_ids: Sequence[str | None]
-) -> list[str]:
+def produce_lines(topic: str, report: DeliveryReport, event_ids: Sequence[str | None]) -> list[str]:
     """People's view: one line per record up to 10 records, else a per-partition summary."""
-    ok = [d for d in deliveries if d.ok]
-    if len(deliveries) <= 10:
+    if report.sent <= 10:
         lines = []
-        for d, event_id in zip(deliveries, event_ids, strict=False):
+        for d, event_id in zip(report.detail, event_ids, strict=False):
             what = f" eventId {event_id}" if event_id else ""
             if d.ok:
                 lines.append(f"produced to {topic} partition {d.partition} offset {d.offset}{what}")
             else:
                 lines.append(f"FAILED to produce to {topic}{what}: {d.error}")
         return lines
-    lines = [f"produced {len(ok)} of {len(deliveries)} record(s) to {topic}"]
-    by_partition: dict[int, list[int]] = {}
-    for d in ok:
-        by_partition.setdefault(d.partition, []).append(d.offset)
-    for partition, offsets in sorted(by_partition.items()):
-        lines.append(
-            f"  partition {partition}: {len(offsets)} record(s), offsets "
-            f"{min(offsets)}-{max(offsets)}"
-        )
+    lines = [f"produced {report.delivered} of {report.sent} record(s) to {topic}"]
+    for partition, (count, first, last) in sorted(report.partitions.items()):
+        lines.append(f"  partition {partition}: {count} record(s), offsets {first}-{last}")
     return lines

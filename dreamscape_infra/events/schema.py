@@ -256,6 +256,17 @@ class EnvelopeChecker:
             return self._fast(value)
         return bool(self.validator.is_valid(value))
 
+    def field_check(self, name: str) -> Callable[[Any], bool]:
+        """The schema's yes/no test for one top-level field's value (compiled like the whole
+        envelope's; jsonschema on that field's schema when it does not compile)."""
+        schema = self._properties[name]
+        try:
+            return compile_fast_check(schema)
+        except UnsupportedSchema:
+            from jsonschema import Draft202012Validator
+
+            return Draft202012Validator(schema).is_valid
+
     def schema_errors(self, value: Any) -> list[Finding]:
         """Every schema violation as a finding, from jsonschema's own errors."""
         findings: dict[str, Finding] = {}

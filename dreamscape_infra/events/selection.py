@@ -171,3 +171,19 @@ def shown_messages(
         yield len(batch), shown
         if done:
             return
+
+
+def capped_batches(
+    batches: Iterable[Sequence[Message]], max_messages: int | None, counts: ShownCounts
+) -> Iterator[tuple[int, Sequence[Message]]]:
+    """Per batch read: its size and its messages, up to `max_messages` in all (then it stops),
+    with nothing filtered or decoded; `counts.read` and `counts.shown` are kept up to date."""
+    for batch in batches:
+        counts.read += len(batch)
+        if max_messages is not None and counts.shown + len(batch) >= max_messages:
+            taken = batch[: max_messages - counts.shown]
+            counts.shown += len(taken)
+            yield len(batch), taken
+            return
+        counts.shown += len(batch)
+        yield len(batch), batch

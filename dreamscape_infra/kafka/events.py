@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from dreamscape_infra.errors import EnvironmentFailure
 from dreamscape_infra.events.model import (
+    KEEP_DELIVERIES,
     Batch,
     Delivery,
+    DeliveryReport,
     Message,
     Outgoing,
     Partition,
@@ -148,7 +150,10 @@ class ConfluentEventReader(_Client):
                 "enable.partition.eof": True,
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": 100,
-                "queued.max.messages.kbytes": 65536,
+                # Bounded prefetch (librdkafka keeps up to 100k messages per partition queued by
+                # default): memory stays flat however long the topic is.
+                "queued.min.messages": 100_000,
+                "queued.max.messages.kbytes": 8192,
             }
         )
         try:
@@ -263,7 +268,9 @@ class ConfluentEventReader(_Client):
 class ConfluentEventWriter(_Client):
     """EventWriter over an idempotent confluent_kafka Producer with acks=all."""
 
-    def __init__(self, settings: ConnectionSettings, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, settings: ConnectionSettings, timeout_s: float = 10.0, keep: int = KEEP_DELIVERIES
+    ) -> None:
         from confluent_kafka import Producer
 
         super().__init__(settings, timeout_s)
@@ -274,7 +281,9 @@ class ConfluentEventWriter(_Client):
             # Fail a record after 30 s rather than librdkafka's 5 min default, so a broker
             # that goes away mid-run is reported promptly.
             "message.timeout.ms": 30_000,
-            "queue.buffering.max.messages": 200_000,
+            "queue.buffering.max.messages": 100_000,
+            # Bounded memory: at most 16 MiB of records waiting in librdkafka, whatever the input.
+            "queue.buffering.max.kbytes": 16384,
         }
         config = self._base_config(settings)
         config.update(self.config)
@@ -286,46 +295,73 @@ class ConfluentEventWriter(_Client):
                 hint="check the KAFKA_* variables (`dreamscape-infra config`)",
             ) from None
         del config
-        self._results: list[Delivery | None] = []
-        self._sent = 0
+        self._keep = keep
+        self._report = DeliveryReport(keep)
+        self._kept: list[Delivery | None] = []
+        self._produce = self._client.produce
+        self._poll = self._client.poll
+
+    def _counted(self, error: Any, record: Any) -> None:
+        # One bound method for every record past the kept ones: counted, not stored.
+        if error is None:
+            self._report.count(record.partition(), record.offset(), None)
+        else:
+            self._report.count(-1, -1, str(error.str()))
+
+    def _kept_at(self, index: int) -> Any:
+        def delivered(error: Any, record: Any) -> None:
+            if error is None:
+                found = Delivery(record.partition(), record.offset())
+            else:
+                found = Delivery(-1, -1, str(error.str()))
+            self._kept[index] = found
+            self._report.count(found.partition, found.offset, found.error)
+
+        return delivered
 
     def send(self, message: Outgoing) -> None:
-        index = len(self._results)
-        self._results.append(None)
-
-        def delivered(error: Any, record: Any) -> None:
-            if error is not None:
-                self._results[index] = Delivery(-1, -1, str(error.str()))
-            else:
-                self._results[index] = Delivery(record.partition(), record.offset())
-
+        report = self._report
+        sent = report.sent
+        if sent < self._keep:
+            self._kept.append(None)
+            callback = self._kept_at(sent)
+        else:
+            callback = self._counted
         partition = -1 if message.partition is None else message.partition  # -1: partitioner
         headers = list(message.headers) if message.headers else None
         while True:
             try:
-                self._client.produce(
+                self._produce(
                     message.topic,
                     message.value,
                     message.key,
                     partition=partition,
-                    on_delivery=delivered,
+                    on_delivery=callback,
                     headers=headers,
                 )
                 break
             except BufferError:  # the local queue is full: let deliveries drain it
-                self._client.poll(0.05)
-        self._sent += 1
-        if self._sent % 1000 == 0:
-            self._client.poll(0)
+                self._poll(0.05)
+        report.sent = sent + 1
+        if sent % 1000 == 999:  # serve delivery reports as we go, never one flush per batch
+            self._poll(0)
+
+    def finish(self, timeout_s: float) -> DeliveryReport:
+        self._client.flush(timeout_s)
+        report, self._report = self._report, DeliveryReport(self._keep)
+        kept, self._kept = self._kept, []
+        unanswered = f"not delivered within {timeout_s:g}s"
+        report.detail = [d if d is not None else Delivery(-1, -1, unanswered) for d in kept]
+        if report.first_error is None and report.delivered < report.sent:
+            report.first_error = unanswered
+        return report
 
     def flush(self, timeout_s: float) -> list[Delivery]:
-        self._client.flush(timeout_s)
-        results = [
-            r if r is not None else Delivery(-1, -1, f"not delivered within {timeout_s:g}s")
-            for r in self._results
-        ]
-        self._results = []
-        return results
+        """finish() as one Delivery per record, in send order: for a few records only (at most
+        `keep`; ValueError past that, since the rest were only counted)."""
+        if self._report.sent > self._keep:
+            raise ValueError(f"flush() lists at most {self._keep} deliveries; use finish()")
+        return self.finish(timeout_s).detail
 
     def effective_config(self) -> dict[str, str]:
         """The durability settings this producer was built with (librdkafka has no read-back;
