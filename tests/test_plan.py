@@ -585,3 +585,16 @@ def test_rendering_a_report_matches_results_by_value_not_object_identity() -> No
     replanned = compute_plan(desired, FakeCluster().snapshot([]))
     (table,) = [t for t in render_plan(replanned, report) if isinstance(t, TableData)]
     assert table.rows == (("dreamscape.user.created", "3 partitions, RF 1", "", "ok"),)
+
+
+def test_up_waits_for_a_restarted_brokers_replicas_and_gives_up_at_its_deadline() -> None:
+    from dreamscape_infra.topics.stackcheck import wait_for_full_isr
+
+    whole = FakeCluster(topics={"dreamscape.user.created": FakeTopic(3, 3)}, brokers=3)
+    assert wait_for_full_isr(whole, 5.0) is True
+    assert whole.calls == ["snapshot"]  # one read when every replica is in sync
+    short = FakeCluster(
+        topics={"dreamscape.user.created": FakeTopic(3, 3, isr_short=True)}, brokers=3
+    )
+    assert wait_for_full_isr(short, 0.6) is False
+    assert len(short.calls) >= 2  # it read again before giving up

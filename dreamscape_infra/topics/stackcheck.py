@@ -80,12 +80,41 @@ def summarize_declared(
     return TopicsSummary.of(plan_declared(admin, topics_file, environment))
 
 
+# How long `up` waits for a restarted broker to catch up on the replicas it holds.
+REPLICAS_WAIT_S = 60.0
+
+
 def sync_after_up(admin: KafkaAdmin, topics_file: str, environment: str | None) -> TopicsAfterUp:
-    """Sync `topics_file` into a stack that just started, as topic-init does: no deletions."""
+    """Sync `topics_file` into a stack that just started, as topic-init does: no deletions.
+    Then wait (at most REPLICAS_WAIT_S) until every replica is back in its ISR: a broker that
+    `up` restarted is registered before it has caught up, and `health` right after `up` would
+    find its partitions under-replicated."""
     from dreamscape_infra.topics.reconcile import sync_from_file
 
     outcome = sync_from_file(admin, topics_file, environment)
+    wait_for_full_isr(admin, REPLICAS_WAIT_S)
     return TopicsAfterUp("synced", outcome.plan, outcome.report)
+
+
+def wait_for_full_isr(admin: KafkaAdmin, timeout_s: float) -> bool:
+    """True once no partition has fewer in-sync replicas than replicas (one metadata read when
+    none has); False after `timeout_s` or when the cluster stops answering (health will say)."""
+    import time
+
+    from dreamscape_infra.errors import InfraError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            topics = admin.snapshot([]).topics
+        except InfraError:
+            return False
+        short = any(len(p.isr) < len(p.replicas) for t in topics.values() for p in t.partitions)
+        if not short:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
 
 
 def check_after_up(admin: KafkaAdmin, topics_file: str, environment: str | None) -> TopicsAfterUp:
