@@ -82,7 +82,7 @@ elif sub == "up":
         if "--wait" in sub_args:
             sys.stderr.write(f" Container dreamscape-{service}-1  Healthy\\n")
 elif sub == "down":
-    sys.stderr.write(" Container dreamscape-kafka-1  Removed\\n")
+    sys.stderr.write(" Container dreamscape-kafka  Removed\\n")
 elif sub == "run":
     print("3 topics in sync")
     code = int(os.environ.get("DOCKER_SHIM_RUN_EXIT", "0"))
@@ -90,8 +90,8 @@ elif sub == "run":
         print("error: orders.events: cannot reduce partitions from 12 to 6")
         sys.exit(code)
 elif sub == "logs":
-    print("kafka-1  | started (kafka.server.KafkaServer)")
-    print("kafka-1  | second line")
+    print("dreamscape-kafka  | started (kafka.server.KafkaServer)")
+    print("dreamscape-kafka  | second line")
 """
 
 
@@ -186,7 +186,7 @@ def ps_entry(
     status: str = "Up 2 minutes (healthy)",
 ) -> dict[str, Any]:
     return {
-        "Name": f"dreamscape-{service}-1",
+        "Name": f"dreamscape-{service}",  # the file's container_name (as the daemon prints)
         "Service": service,
         "State": state,
         "Health": health,
@@ -373,8 +373,8 @@ def test_logs_of_one_service_follow_and_tail(shim: Shim) -> None:
         compose("logs", "--no-color", "--tail", "50", "--follow", "kafka", profiles=ALL)
     ]
     assert lines == [
-        "kafka-1  | started (kafka.server.KafkaServer)",
-        "kafka-1  | second line",
+        "dreamscape-kafka  | started (kafka.server.KafkaServer)",
+        "dreamscape-kafka  | second line",
     ]
 
 
@@ -759,7 +759,7 @@ def test_cli_status_json_and_logs(shim: Shim) -> None:
     assert shim.compose_calls()[-1] == compose(
         "logs", "--no-color", "--tail", "5", "kafka", profiles=ALL
     )
-    assert "kafka-1  | second line" in result.stdout
+    assert "dreamscape-kafka  | second line" in result.stdout
 
 
 @pytest.mark.timeout(120)

@@ -69,6 +69,8 @@ _URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": (SCHEMA_REGISTRY_LAB
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
 EXTERNAL_PORT = 9092
+# The host port the compose file publishes the broker's EXTERNAL listener on (default 9092).
+KAFKA_PORT_ENV = "DREAMSCAPE_KAFKA_PORT"
 
 DAEMON_TIMEOUT_S = 5.0
 FAILURE_TAIL_LINES = 20
@@ -552,7 +554,7 @@ class DockerComposeRuntime:
     @property
     def bootstrap_servers(self) -> str:
         host = self._env.get("KAFKA_ADVERTISED_HOST") or "localhost"
-        return f"{host}:{EXTERNAL_PORT}"
+        return f"{host}:{self._env.get(KAFKA_PORT_ENV) or EXTERNAL_PORT}"
 
     # -- StackRuntime ---------------------------------------------------------------------
 
