@@ -197,6 +197,13 @@ def test_runtime_service_names_match_the_file(config: Config) -> None:
             assert services[name]["profiles"] == [profile]
 
 
+def test_the_services_up_waits_through_restarts_have_a_restart_policy(config: Config) -> None:
+    """`up` waits through exits of these (runtime/docker.py): docker must really restart them."""
+    services = config(("ui", "schema"))["services"]
+    restarting = {name for name, s in services.items() if s.get("restart") == "on-failure"}
+    assert restarting == docker_runtime.RESTARTING_SERVICES
+
+
 def test_kafka_listeners(config: Config) -> None:
     kafka = config(("ui", "schema"))["services"]["kafka"]
     env = _env(kafka)

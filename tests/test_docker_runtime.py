@@ -72,6 +72,13 @@ sub, sub_args = rest[0], rest[1:]
 failure = os.environ.get("DOCKER_SHIM_FAIL_" + sub.upper())
 if failure:
     fail(failure)
+# a file holding how many more `up`s fail the way `up --wait` does when a container exits
+exits = os.environ.get("DOCKER_SHIM_UP_EXITS")
+if sub == "up" and exits:
+    left = int(open(exits).read())
+    if left:
+        open(exits, "w").write(str(left - 1))
+        fail("container dreamscape-kafka exited (1)")
 
 if sub == "ps":
     path = os.environ.get("DOCKER_SHIM_PS")
@@ -466,6 +473,85 @@ def test_docker_failures_carry_a_typed_cause(stderr: str, cause: str) -> None:
     assert isinstance(failure, DockerFailure)
     assert failure.cause == cause
     assert failure.exit_code == ExitCode.ENVIRONMENT
+
+
+class FakeTime:
+    """The runtime's clock and sleep: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _exits(shim: Shim, times: int) -> None:
+    path = shim.tmp_path / "up-exits"
+    path.write_text(str(times))
+    shim.set("DOCKER_SHIM_UP_EXITS", str(path))
+
+
+def _ups(shim: Shim) -> list[list[str]]:
+    return [c for c in shim.compose_calls() if "up" in c]
+
+
+def test_up_waits_through_a_service_docker_restarts(shim: Shim) -> None:
+    # a killed broker exits once or twice (its old ZooKeeper registration) before it registers
+    _exits(shim, 2)
+    fake = FakeTime()
+    progress = Progress()
+    DockerComposeRuntime(env={}, clock=fake.clock, sleep=fake.sleep).up(UpOptions(), progress)
+    ups = _ups(shim)
+    assert len(ups) == 3
+    # each repeat waits only for what is left of the one timeout
+    assert [u[u.index("--wait-timeout") + 1] for u in ups] == ["120", "118", "116"]
+    assert fake.slept == [2.0, 2.0]
+    assert (
+        "kafka",
+        "exited with code 1; docker restarts it (restart: on-failure), waiting (1/5)",
+    ) in progress.events
+    assert [c for c in shim.compose_calls() if "run" in c]  # topic-init ran once it was healthy
+
+
+def test_up_reports_a_service_that_keeps_exiting(shim: Shim) -> None:
+    _exits(shim, 100)
+    fake = FakeTime()
+    with pytest.raises(DockerFailure) as raised:
+        DockerComposeRuntime(env={}, clock=fake.clock, sleep=fake.sleep).up(
+            UpOptions(), no_progress
+        )
+    assert raised.value.message == "kafka did not start: its container exited with code 1"
+    assert (raised.value.service, raised.value.container_exit) == ("kafka", 1)
+    assert len(_ups(shim)) == 6  # the first try and five waited restarts
+    assert not [c for c in shim.compose_calls() if "run" in c]
+
+
+def test_up_gives_up_on_restarts_at_its_timeout(shim: Shim) -> None:
+    _exits(shim, 100)
+    fake = FakeTime()
+    with pytest.raises(DockerFailure, match="exited with code 1"):
+        DockerComposeRuntime(env={}, clock=fake.clock, sleep=fake.sleep).up(
+            UpOptions(timeout_s=5), no_progress
+        )
+    # 5 s: two pauses of 2 s, then too little left for a third
+    assert [u[u.index("--wait-timeout") + 1] for u in _ups(shim)] == ["5", "3", "1"]
+
+
+def test_an_unhealthy_service_fails_up_at_once(shim: Shim) -> None:
+    shim.set("DOCKER_SHIM_FAIL_UP", "container dreamscape-kafka is unhealthy")
+    fake = FakeTime()
+    with pytest.raises(DockerFailure) as raised:
+        DockerComposeRuntime(env={}, clock=fake.clock, sleep=fake.sleep).up(
+            UpOptions(), no_progress
+        )
+    assert raised.value.message == "kafka did not start: its container is unhealthy"
+    assert len(_ups(shim)) == 1
+    assert fake.slept == []
 
 
 def test_port_taken(shim: Shim) -> None:

@@ -13,13 +13,16 @@ one-shot topic-init exits (docker/compose#10596). It brings up the long-running 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -68,12 +71,21 @@ _ROLES: dict[str, ServiceRole] = {
 _URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": (SCHEMA_REGISTRY_LABEL, 8081)}
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
+# the services the compose file gives `restart: on-failure` (tests/test_compose_file.py checks)
+RESTARTING_SERVICES = frozenset(ALL_SERVICES) - {INIT_SERVICE}
 EXTERNAL_PORT = 9092
 # The host port the compose file publishes the broker's EXTERNAL listener on (default 9092).
 KAFKA_PORT_ENV = "DREAMSCAPE_KAFKA_PORT"
 
 DAEMON_TIMEOUT_S = 5.0
 FAILURE_TAIL_LINES = 20
+# `up --wait` fails the moment a container exits, but every long-running service of the compose
+# file has `restart: on-failure`, and docker starts it again. A broker killed a moment ago does
+# exit once or twice that way: its registration in ZooKeeper lives until the old session times
+# out (18 s), and until then the new broker exits with "node already exists". So `up` waits
+# through that many exits of a service (within its timeout) before it reports one.
+RESTARTS_WAITED = 5
+RESTART_PAUSE_S = 2.0
 
 _NO_DAEMON_HINT = "start Docker (or Docker Desktop) and retry, or use --runtime local"
 _NO_COMPOSE_HINT = (
@@ -142,9 +154,15 @@ class DockerFailure(EnvironmentFailure):
         *,
         hint: str | None = None,
         details: list[str] | None = None,
+        service: str | None = None,
+        container_exit: int | None = None,
     ) -> None:
         super().__init__(message, hint=hint, details=details)
         self.cause: DockerCause = cause
+        # for "service-failed": which service, and the code its container exited with (None
+        # when it is unhealthy rather than exited)
+        self.service = service
+        self.container_exit = container_exit
 
 
 def _probe_daemon(docker: str, timeout_s: float) -> str | None:
@@ -315,6 +333,8 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
             f"{service} did not start: its container {state}",
             hint=f"see `dreamscape-infra logs {service}`",
             details=details,
+            service=service,
+            container_exit=int(match.group(2)) if match.group(2) else None,
         )
     if _WAIT_TIMEOUT_RE.search(text):
         return DockerFailure(
@@ -324,6 +344,15 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
             details=details,
         )
     return None
+
+
+def _restarted_by_docker(failure: DockerFailure) -> bool:
+    """A long-running service's container exited non-zero: its restart policy starts it again."""
+    return (
+        failure.cause == "service-failed"
+        and failure.service in RESTARTING_SERVICES
+        and failure.container_exit not in (None, 0)
+    )
 
 
 def _topic_init_failure(return_code: int, lines: Iterable[str]) -> EnvironmentFailure:
@@ -540,10 +569,14 @@ class DockerComposeRuntime:
         *,
         compose_file: Path | None = None,
         daemon_timeout_s: float = DAEMON_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._env: Mapping[str, str] = env if env is not None else os.environ
         self._compose_file = compose_file
         self._daemon_timeout_s = daemon_timeout_s
+        self._clock = clock
+        self._sleep = sleep
 
     @property
     def compose_file(self) -> Path:
@@ -591,18 +624,7 @@ class DockerComposeRuntime:
         )
         for service in services:
             progress(service, "starting")
-        wait_timeout = max(1, int(options.timeout_s)) if options.wait else None
-        self._stream(
-            "up",
-            lambda: client.compose.up(
-                services,
-                detach=True,
-                wait=options.wait,
-                wait_timeout=wait_timeout,
-                stream_logs=True,
-            ),
-            progress,
-        )
+        self._start(client, services, options, progress)
 
         notes: list[str] = []
         has_init = has_topic_init(compose_file)
@@ -622,6 +644,51 @@ class DockerComposeRuntime:
             notes=tuple(notes),
             sync_from_host=not has_init,
         )
+
+    def _start(
+        self,
+        client: DockerClient,
+        services: list[str],
+        options: UpOptions,
+        progress: ProgressCallback,
+    ) -> None:
+        """`compose up` (with --wait: until healthy), waiting through docker's own restarts.
+
+        A service whose container exits during the wait is started again by its restart
+        policy; `up --wait` is repeated, within `options.timeout_s`, up to RESTARTS_WAITED
+        times. Any other failure, or an exit past those, is raised as it came.
+        """
+        deadline = self._clock() + options.timeout_s
+        exits = 0
+        while True:
+            remaining = deadline - self._clock()
+            wait_timeout = max(1, math.ceil(remaining)) if options.wait else None
+            try:
+                self._stream(
+                    "up",
+                    partial(
+                        client.compose.up,
+                        services,
+                        detach=True,
+                        wait=options.wait,
+                        wait_timeout=wait_timeout,
+                        stream_logs=True,
+                    ),
+                    progress,
+                )
+                return
+            except DockerFailure as failure:
+                exits += 1
+                if not _restarted_by_docker(failure) or exits > RESTARTS_WAITED:
+                    raise
+                if deadline - self._clock() <= RESTART_PAUSE_S:
+                    raise
+                progress(
+                    failure.service or "stack",
+                    f"exited with code {failure.container_exit}; docker restarts it "
+                    f"(restart: on-failure), waiting ({exits}/{RESTARTS_WAITED})",
+                )
+                self._sleep(RESTART_PAUSE_S)
 
     def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
         """Stop and remove the containers of every profile; the volumes only if `remove_data`.
