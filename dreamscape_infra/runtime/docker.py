@@ -79,12 +79,13 @@ KAFKA_PORT_ENV = "DREAMSCAPE_KAFKA_PORT"
 
 DAEMON_TIMEOUT_S = 5.0
 FAILURE_TAIL_LINES = 20
-# `up --wait` fails the moment a container exits, but every long-running service of the compose
-# file has `restart: on-failure`, and docker starts it again. A broker killed a moment ago does
-# exit once or twice that way: its registration in ZooKeeper lives until the old session times
-# out (18 s), and until then the new broker exits with "node already exists". So `up` waits
-# through that many exits of a service (within its timeout) before it reports one.
-RESTARTS_WAITED = 5
+# `up --wait` fails the moment a container exits (docker then also marks it unhealthy), but
+# every long-running service of the compose file has `restart: on-failure`, and docker starts it
+# again. A broker killed a moment ago exits that way three or four times (seen by hand): its
+# registration in ZooKeeper lives until the old session times out (18 s), and until then the new
+# broker exits with "node already exists". So `up` waits through up to this many restarts of a
+# service (within its timeout) before it reports the failure.
+RESTARTS_WAITED = 8
 RESTART_PAUSE_S = 2.0
 
 _NO_DAEMON_HINT = "start Docker (or Docker Desktop) and retry, or use --runtime local"
@@ -346,13 +347,14 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
     return None
 
 
-def _restarted_by_docker(failure: DockerFailure) -> bool:
-    """A long-running service's container exited non-zero: its restart policy starts it again."""
-    return (
-        failure.cause == "service-failed"
-        and failure.service in RESTARTING_SERVICES
-        and failure.container_exit not in (None, 0)
-    )
+def restart_counts(text: str) -> dict[str, int]:
+    """`docker inspect --format '{{.Name}} {{.RestartCount}}'` output: service -> count."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        name, _, count = line.strip().lstrip("/").partition(" ")
+        if count.isdigit() and _CONTAINER_NAME_RE.match(name):
+            counts[_service_of(name)] = int(count)
+    return counts
 
 
 def _topic_init_failure(return_code: int, lines: Iterable[str]) -> EnvironmentFailure:
@@ -654,15 +656,17 @@ class DockerComposeRuntime:
     ) -> None:
         """`compose up` (with --wait: until healthy), waiting through docker's own restarts.
 
-        A service whose container exits during the wait is started again by its restart
-        policy; `up --wait` is repeated, within `options.timeout_s`, up to RESTARTS_WAITED
-        times. Any other failure, or an exit past those, is raised as it came.
+        compose fails the wait the moment a container exits, or turns unhealthy, which is what
+        docker reports for a container that exited and is being restarted. When docker did
+        restart the failed service's container (its restart count went up), `up --wait` is
+        repeated within `options.timeout_s`, up to RESTARTS_WAITED times. Any other failure is
+        raised as it came.
         """
         deadline = self._clock() + options.timeout_s
-        exits = 0
+        waited = 0
         while True:
+            before = self._restart_counts(client, services)
             remaining = deadline - self._clock()
-            wait_timeout = max(1, math.ceil(remaining)) if options.wait else None
             try:
                 self._stream(
                     "up",
@@ -671,24 +675,29 @@ class DockerComposeRuntime:
                         services,
                         detach=True,
                         wait=options.wait,
-                        wait_timeout=wait_timeout,
+                        wait_timeout=max(1, math.ceil(remaining)) if options.wait else None,
                         stream_logs=True,
                     ),
                     progress,
                 )
                 return
             except DockerFailure as failure:
-                exits += 1
-                if not _restarted_by_docker(failure) or exits > RESTARTS_WAITED:
+                service = failure.service
+                if service not in RESTARTING_SERVICES or waited >= RESTARTS_WAITED:
                     raise
                 if deadline - self._clock() <= RESTART_PAUSE_S:
                     raise
-                progress(
-                    failure.service or "stack",
-                    f"exited with code {failure.container_exit}; docker restarts it "
-                    f"(restart: on-failure), waiting ({exits}/{RESTARTS_WAITED})",
-                )
+                # docker restarts an exited container within ms; give it that before asking
                 self._sleep(RESTART_PAUSE_S)
+                after = self._restart_counts(client, [service])
+                if after.get(service, 0) <= before.get(service, 0):
+                    raise
+                waited += 1
+                progress(
+                    service,
+                    f"exited; docker restarted it (restart: on-failure), waiting "
+                    f"({waited}/{RESTARTS_WAITED})",
+                )
 
     def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
         """Stop and remove the containers of every profile; the volumes only if `remove_data`.
@@ -784,6 +793,21 @@ class DockerComposeRuntime:
 
         self._call(action, consume)
         return output
+
+    def _restart_counts(self, client: DockerClient, services: Iterable[str]) -> dict[str, int]:
+        """How often docker has restarted each service's container; a missing one is left out."""
+        from python_on_whales.exceptions import DockerException
+        from python_on_whales.utils import run
+
+        names = [f"{PROJECT}-{service}" for service in services]
+        cmd = [*client.docker_cmd, "inspect", "--format", "{{.Name}} {{.RestartCount}}", *names]
+        try:
+            text = run(cmd, return_stderr=False)
+        except DockerException as exc:
+            # `docker inspect` exits 1 when one of the names has no container yet, and still
+            # prints the others
+            text = exc.stdout or ""
+        return restart_counts(text)
 
     def _statuses(self, client: DockerClient) -> tuple[ServiceStatus, ...]:
         from python_on_whales.utils import run
