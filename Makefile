@@ -48,14 +48,14 @@ prometheus-rules:  ## regenerate docs/prometheus/dreamscape-infra.rules.yml from
 run: install  ## set up everything and start Kafka with all topics (`up` fetches the Kafka it runs, 3.9)
 	$(PY) -m dreamscape_infra up --runtime auto
 
-test: install kafka-dist compose-bin strimzi-check browser prometheus  ## the whole test suite, real broker and real compose included
-	$(PY) -m pytest
+test: install kafka-dist compose-bin strimzi-check browser prometheus  ## the whole test suite, real broker, compose and Docker engine included
+	bash scripts/with-docker.sh $(PY) -m pytest
 
 test-unit:
 	$(PY) -m pytest -m "not kafka and not compose and not strimzi and not slow and not docker"
 
-test-docker:  ## the compose stack on a real engine: eval "$$(make -s docker-images)" first
-	$(PY) -m pytest -m docker
+test-docker: install compose-bin  ## only the compose stack on a real engine (brought and stopped as in `make test`)
+	bash scripts/with-docker.sh $(PY) -m pytest -m docker
 
 lint:
 	ruff check .
