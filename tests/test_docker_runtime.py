@@ -96,9 +96,9 @@ if sub == "ps":
     print(open(path).read() if path else "[]")
 elif sub == "up":
     for service in [a for a in sub_args if not a.startswith("-") and not a.isdigit()]:
-        sys.stderr.write(f" Container dreamscape-{service}-1  Started\\n")
+        sys.stderr.write(f" Container dreamscape-{service}  Started\\n")
         if "--wait" in sub_args:
-            sys.stderr.write(f" Container dreamscape-{service}-1  Healthy\\n")
+            sys.stderr.write(f" Container dreamscape-{service}  Healthy\\n")
 elif sub == "down":
     sys.stderr.write(" Container dreamscape-kafka  Removed\\n")
 elif sub == "run":

@@ -21,7 +21,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.docker_shapes import RECORDED_PS, entries, recorded, shape
+from dreamscape_infra.runtime.docker import restart_counts
+from tests.docker_shapes import (
+    RECORDED_PS,
+    RECORDED_UP,
+    entries,
+    progress_lines,
+    recorded,
+    recorded_up,
+    shape,
+)
 from tests.docker_support import COMPOSE_FILE, REPO, VOLUMES, DockerStack, docker_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.compose, pytest.mark.timeout(600)]
@@ -171,6 +180,17 @@ def test_compose_ps_has_the_recorded_shape(stack: DockerStack) -> None:
         assert entry["Name"] == known[service]["Name"] == f"dreamscape-{service}"
 
 
+def test_compose_up_progress_has_the_recorded_shape(stack: DockerStack) -> None:
+    """The lines `up` reports its progress from, as this daemon prints them for the stack."""
+    done = stack.compose("up", "--detach", "--wait", "zookeeper", "kafka")
+    _ok(done, "compose up --wait")
+    live = progress_lines(done.stderr)
+    if os.environ.get("DREAMSCAPE_RECORD_COMPOSE_PS") == "1":
+        RECORDED_UP.write_text(done.stderr, encoding="utf-8")
+    assert set(live) == set(recorded_up()), done.stderr
+    assert {name for name, _ in live} == {"dreamscape-zookeeper", "dreamscape-kafka"}
+
+
 def test_the_seeds_docker_commands_as_written(stack: DockerStack) -> None:
     ps = stack.run(["bash", "-c", "docker ps | grep dreamscape"])
     _ok(ps, "docker ps | grep dreamscape")
@@ -202,6 +222,16 @@ def test_a_killed_broker_is_seen_and_up_brings_it_back(stack: DockerStack) -> No
     assert services["kafka"]["state"] == "exited"
     assert elapsed < 15, f"status took {elapsed:.1f}s"
     _up(stack)
+    # what `up` told docker's restarts by, as this daemon answers it
+    inspect = stack.docker(
+        "inspect",
+        "--format",
+        "{{.Name}} {{.RestartCount}}",
+        "dreamscape-zookeeper",
+        "dreamscape-kafka",
+    )
+    _ok(inspect, "docker inspect")
+    assert set(restart_counts(inspect.stdout)) == {"zookeeper", "kafka"}, inspect.stdout
     health = stack.cli("health", timeout=120)
     _ok(health, "health")
     assert "UP" in health.stdout, health.stdout
