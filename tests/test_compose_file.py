@@ -33,11 +33,23 @@ _FILE_VARS = (
     "COMPOSE_PROJECT_NAME",
     "COMPOSE_PROFILES",
     "COMPOSE_FILE",
+    "DREAMSCAPE_KAFKA_PORT",
+    "DREAMSCAPE_ZK_PORT",
+    "DREAMSCAPE_KAFKA_UI_PORT",
+    "DREAMSCAPE_SCHEMA_REGISTRY_PORT",
+    "DREAMSCAPE_ZOOKEEPER_IMAGE",
+    "DREAMSCAPE_KAFKA_IMAGE",
+    "DREAMSCAPE_SCHEMA_REGISTRY_IMAGE",
+    "DREAMSCAPE_KAFKA_UI_IMAGE",
+    "DREAMSCAPE_TOPIC_INIT_IMAGE",
+    "DREAMSCAPE_PYTHON_IMAGE",
 )
 
 PROFILE_COMBINATIONS: list[tuple[str, ...]] = [(), ("ui",), ("schema",), ("ui", "schema")]
 LONG_RUNNING = {"zookeeper", "kafka", "kafka-ui", "schema-registry"}
 HOST_PORTS = {"zookeeper": 2181, "kafka": 9092, "kafka-ui": 8080, "schema-registry": 8081}
+# the container port each host port goes to: the broker's EXTERNAL listener is 19092 inside
+TARGET_PORTS = {**HOST_PORTS, "kafka": 19092}
 
 
 def _compose_v2(candidate: list[str]) -> bool:
@@ -136,9 +148,8 @@ def test_ports_bind_to_localhost_by_default(config: Config, profiles: tuple[str,
         if name == "topic-init":
             assert ports == []
             continue
-        port = HOST_PORTS[name]
         assert [(p["host_ip"], int(p["published"]), p["target"], p["protocol"]) for p in ports] == [
-            ("127.0.0.1", port, port, "tcp")
+            ("127.0.0.1", HOST_PORTS[name], TARGET_PORTS[name], "tcp")
         ], name
 
 
@@ -186,12 +197,28 @@ def test_runtime_service_names_match_the_file(config: Config) -> None:
             assert services[name]["profiles"] == [profile]
 
 
+def test_the_services_up_waits_through_restarts_have_a_restart_policy(config: Config) -> None:
+    """`up` waits through exits of these (runtime/docker.py): docker must really restart them."""
+    services = config(("ui", "schema"))["services"]
+    restarting = {name for name, s in services.items() if s.get("restart") == "on-failure"}
+    assert restarting == docker_runtime.RESTARTING_SERVICES
+
+
 def test_kafka_listeners(config: Config) -> None:
     kafka = config(("ui", "schema"))["services"]["kafka"]
     env = _env(kafka)
-    assert env["KAFKA_LISTENERS"] == "INTERNAL://0.0.0.0:29092,EXTERNAL://0.0.0.0:9092"
-    assert env["KAFKA_ADVERTISED_LISTENERS"] == "INTERNAL://kafka:29092,EXTERNAL://localhost:9092"
-    assert env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] == "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"
+    assert (
+        env["KAFKA_LISTENERS"]
+        == "INTERNAL://0.0.0.0:29092,EXTERNAL://0.0.0.0:19092,LOCAL://0.0.0.0:9092"
+    )
+    assert (
+        env["KAFKA_ADVERTISED_LISTENERS"]
+        == "INTERNAL://kafka:29092,EXTERNAL://localhost:9092,LOCAL://localhost:9092"
+    )
+    assert (
+        env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        == "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,LOCAL:PLAINTEXT"
+    )
     assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "INTERNAL"
     assert env["KAFKA_ZOOKEEPER_CONNECT"] == "zookeeper:2181"
     assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
@@ -241,7 +268,12 @@ def test_topic_init_runs_our_sync_on_the_mounted_topics_file(config: Config) -> 
     assert topic_init.get("entrypoint") is None  # the image's: dreamscape-infra
     assert _env(topic_init) == {"KAFKA_BROKERS": "kafka:29092"}
     assert topic_init["restart"] == "no"
-    assert topic_init["build"] == {"context": str(REPO), "dockerfile": "docker/Dockerfile"}
+    assert topic_init["build"] == {
+        "context": str(REPO),
+        "dockerfile": "docker/Dockerfile",
+        "args": {"PYTHON_IMAGE": "python:3.11-slim"},
+    }
+    assert topic_init["image"] == "dreamscape/topic-init:local"
     assert topic_init["volumes"] == [
         {
             "type": "bind",
@@ -290,8 +322,60 @@ def test_environment_overrides(config: Config) -> None:
     assert {p["host_ip"] for s in services.values() for p in s.get("ports", [])} == {"0.0.0.0"}
     assert (
         _env(services["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
-        == "INTERNAL://kafka:29092,EXTERNAL://devbox.internal:9092"
+        == "INTERNAL://kafka:29092,EXTERNAL://devbox.internal:9092,LOCAL://localhost:9092"
     )
     assert services["kafka"]["image"] == "confluentinc/cp-kafka:7.8.0"
     assert services["zookeeper"]["image"] == "confluentinc/cp-zookeeper:7.8.0"
     assert services["kafka-ui"]["image"] == "kafbat/kafka-ui:v1.1.0"
+
+
+def test_host_ports_are_variables_and_the_containers_keep_theirs(config: Config) -> None:
+    resolved = config(
+        ("ui", "schema"),
+        {
+            "DREAMSCAPE_KAFKA_PORT": "29999",
+            "DREAMSCAPE_ZK_PORT": "22181",
+            "DREAMSCAPE_KAFKA_UI_PORT": "28080",
+            "DREAMSCAPE_SCHEMA_REGISTRY_PORT": "28081",
+        },
+    )
+    services = resolved["services"]
+    published = {
+        name: [(int(p["published"]), p["target"]) for p in s.get("ports", [])]
+        for name, s in services.items()
+    }
+    assert published == {
+        "zookeeper": [(22181, 2181)],
+        "kafka": [(29999, 19092)],
+        "kafka-ui": [(28080, 8080)],
+        "schema-registry": [(28081, 8081)],
+        "topic-init": [],
+    }
+    # host clients are told the host port; tools inside the container keep localhost:9092
+    assert (
+        _env(services["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
+        == "INTERNAL://kafka:29092,EXTERNAL://localhost:29999,LOCAL://localhost:9092"
+    )
+
+
+def test_every_image_is_a_variable(config: Config) -> None:
+    resolved = config(
+        ("ui", "schema"),
+        {
+            "DREAMSCAPE_ZOOKEEPER_IMAGE": "ci/zookeeper:1",
+            "DREAMSCAPE_KAFKA_IMAGE": "ci/kafka:1",
+            "DREAMSCAPE_SCHEMA_REGISTRY_IMAGE": "ci/schema-registry:1",
+            "DREAMSCAPE_KAFKA_UI_IMAGE": "ci/kafka-ui:1",
+            "DREAMSCAPE_TOPIC_INIT_IMAGE": "ci/topic-init:1",
+            "DREAMSCAPE_PYTHON_IMAGE": "ci/python:3.11",
+        },
+    )
+    services = resolved["services"]
+    assert {name: s["image"] for name, s in services.items()} == {
+        "zookeeper": "ci/zookeeper:1",
+        "kafka": "ci/kafka:1",
+        "schema-registry": "ci/schema-registry:1",
+        "kafka-ui": "ci/kafka-ui:1",
+        "topic-init": "ci/topic-init:1",
+    }
+    assert services["topic-init"]["build"]["args"] == {"PYTHON_IMAGE": "ci/python:3.11"}

@@ -31,6 +31,7 @@ from dreamscape_infra.runtime.docker import (
     classify_docker_error,
     docker_daemon_available,
     find_compose_file,
+    restart_counts,
     statuses_from_ps,
 )
 from tests.addresses import refused_host
@@ -59,6 +60,12 @@ if args[:1] == ["version"]:
     print("28.2.2")
     sys.exit(0)
 
+restarts = os.environ.get("DOCKER_SHIM_RESTARTS")  # a file: how often docker restarted kafka
+if args[:1] == ["inspect"]:
+    count = open(restarts).read() if restarts else "0"
+    for name in args[3:]:
+        print(f"/{name} {count if name == 'dreamscape-kafka' else 0}")
+    sys.exit(0)
 if args[:1] != ["compose"]:
     sys.exit(0)
 if os.environ.get("DOCKER_SHIM_NO_COMPOSE"):
@@ -72,17 +79,28 @@ sub, sub_args = rest[0], rest[1:]
 failure = os.environ.get("DOCKER_SHIM_FAIL_" + sub.upper())
 if failure:
     fail(failure)
+# a file holding how many more `up`s fail the way `up --wait` does when kafka's container
+# exits; with DOCKER_SHIM_RESTARTS, docker restarts it each time
+exits = os.environ.get("DOCKER_SHIM_UP_EXITS")
+if sub == "up" and exits:
+    left = int(open(exits).read())
+    if left:
+        open(exits, "w").write(str(left - 1))
+        if restarts:
+            done = int(open(restarts).read())
+            open(restarts, "w").write(str(done + 1))
+        fail(os.environ.get("DOCKER_SHIM_EXIT_MESSAGE", "container dreamscape-kafka exited (1)"))
 
 if sub == "ps":
     path = os.environ.get("DOCKER_SHIM_PS")
     print(open(path).read() if path else "[]")
 elif sub == "up":
     for service in [a for a in sub_args if not a.startswith("-") and not a.isdigit()]:
-        sys.stderr.write(f" Container dreamscape-{service}-1  Started\\n")
+        sys.stderr.write(f" Container dreamscape-{service}  Started\\n")
         if "--wait" in sub_args:
-            sys.stderr.write(f" Container dreamscape-{service}-1  Healthy\\n")
+            sys.stderr.write(f" Container dreamscape-{service}  Healthy\\n")
 elif sub == "down":
-    sys.stderr.write(" Container dreamscape-kafka-1  Removed\\n")
+    sys.stderr.write(" Container dreamscape-kafka  Removed\\n")
 elif sub == "run":
     print("3 topics in sync")
     code = int(os.environ.get("DOCKER_SHIM_RUN_EXIT", "0"))
@@ -90,8 +108,8 @@ elif sub == "run":
         print("error: orders.events: cannot reduce partitions from 12 to 6")
         sys.exit(code)
 elif sub == "logs":
-    print("kafka-1  | started (kafka.server.KafkaServer)")
-    print("kafka-1  | second line")
+    print("dreamscape-kafka  | started (kafka.server.KafkaServer)")
+    print("dreamscape-kafka  | second line")
 """
 
 
@@ -186,7 +204,7 @@ def ps_entry(
     status: str = "Up 2 minutes (healthy)",
 ) -> dict[str, Any]:
     return {
-        "Name": f"dreamscape-{service}-1",
+        "Name": f"dreamscape-{service}",  # the file's container_name (as the daemon prints)
         "Service": service,
         "State": state,
         "Health": health,
@@ -208,6 +226,13 @@ def test_up_with_ui_profile(shim: Shim) -> None:
     assert shim.calls() == [
         VERSION,
         compose(*PS, profiles=ALL),
+        # how often docker restarted each (`up` waits through its restarts)
+        [
+            "inspect",
+            "--format",
+            "{{.Name}} {{.RestartCount}}",
+            *(f"dreamscape-{s}" for s in ("zookeeper", "kafka", "kafka-ui")),
+        ],
         compose(
             "up",
             "--detach",
@@ -373,8 +398,8 @@ def test_logs_of_one_service_follow_and_tail(shim: Shim) -> None:
         compose("logs", "--no-color", "--tail", "50", "--follow", "kafka", profiles=ALL)
     ]
     assert lines == [
-        "kafka-1  | started (kafka.server.KafkaServer)",
-        "kafka-1  | second line",
+        "dreamscape-kafka  | started (kafka.server.KafkaServer)",
+        "dreamscape-kafka  | second line",
     ]
 
 
@@ -466,6 +491,97 @@ def test_docker_failures_carry_a_typed_cause(stderr: str, cause: str) -> None:
     assert isinstance(failure, DockerFailure)
     assert failure.cause == cause
     assert failure.exit_code == ExitCode.ENVIRONMENT
+
+
+class FakeTime:
+    """The runtime's clock and sleep: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _exits(shim: Shim, times: int, *, restarted: bool = True, message: str = "") -> None:
+    path = shim.tmp_path / "up-exits"
+    path.write_text(str(times))
+    shim.set("DOCKER_SHIM_UP_EXITS", str(path))
+    if restarted:
+        counts = shim.tmp_path / "restarts"
+        counts.write_text("0")
+        shim.set("DOCKER_SHIM_RESTARTS", str(counts))
+    if message:
+        shim.set("DOCKER_SHIM_EXIT_MESSAGE", message)
+
+
+def _ups(shim: Shim) -> list[list[str]]:
+    return [c for c in shim.compose_calls() if "up" in c]
+
+
+def _fake_runtime(fake: FakeTime) -> DockerComposeRuntime:
+    return DockerComposeRuntime(env={}, clock=fake.clock, sleep=fake.sleep)
+
+
+# what compose says when a container it waits for exits: the exit, or (docker marks an exited
+# container unhealthy when its healthcheck stops) the health the real daemon showed in CI
+@pytest.mark.parametrize(
+    "message", ["container dreamscape-kafka exited (1)", "container dreamscape-kafka is unhealthy"]
+)
+def test_up_waits_through_a_service_docker_restarts(shim: Shim, message: str) -> None:
+    # a killed broker exits a few times (its old ZooKeeper registration) before it registers
+    _exits(shim, 2, message=message)
+    fake = FakeTime()
+    progress = Progress()
+    _fake_runtime(fake).up(UpOptions(), progress)
+    ups = _ups(shim)
+    assert len(ups) == 3
+    # each repeat waits only for what is left of the one timeout
+    assert [u[u.index("--wait-timeout") + 1] for u in ups] == ["120", "118", "116"]
+    assert fake.slept == [2.0, 2.0]
+    assert (
+        "kafka",
+        "exited; docker restarted it (restart: on-failure), waiting (1/8)",
+    ) in progress.events
+    assert [c for c in shim.compose_calls() if "run" in c]  # topic-init ran once it was healthy
+
+
+def test_up_reports_a_service_that_keeps_exiting(shim: Shim) -> None:
+    _exits(shim, 100)
+    with pytest.raises(DockerFailure) as raised:
+        _fake_runtime(FakeTime()).up(UpOptions(), no_progress)
+    assert raised.value.message == "kafka did not start: its container exited with code 1"
+    assert (raised.value.service, raised.value.container_exit) == ("kafka", 1)
+    assert len(_ups(shim)) == 9  # the first try and eight waited restarts
+    assert not [c for c in shim.compose_calls() if "run" in c]
+
+
+def test_up_gives_up_on_restarts_at_its_timeout(shim: Shim) -> None:
+    _exits(shim, 100)
+    with pytest.raises(DockerFailure, match="exited with code 1"):
+        _fake_runtime(FakeTime()).up(UpOptions(timeout_s=5), no_progress)
+    # 5 s: two pauses of 2 s, then too little left for a third
+    assert [u[u.index("--wait-timeout") + 1] for u in _ups(shim)] == ["5", "3", "1"]
+
+
+def test_an_unhealthy_service_docker_did_not_restart_fails_up(shim: Shim) -> None:
+    _exits(shim, 1, restarted=False, message="container dreamscape-kafka is unhealthy")
+    fake = FakeTime()
+    with pytest.raises(DockerFailure) as raised:
+        _fake_runtime(fake).up(UpOptions(), no_progress)
+    assert raised.value.message == "kafka did not start: its container is unhealthy"
+    assert len(_ups(shim)) == 1
+    assert fake.slept == [2.0]  # the one look whether docker restarted it
+
+
+def test_restart_counts_from_docker_inspect() -> None:
+    text = "/dreamscape-zookeeper 0\n/dreamscape-kafka 3\n/other-thing 9\n\n"
+    assert restart_counts(text) == {"zookeeper": 0, "kafka": 3}
 
 
 def test_port_taken(shim: Shim) -> None:
@@ -759,7 +875,7 @@ def test_cli_status_json_and_logs(shim: Shim) -> None:
     assert shim.compose_calls()[-1] == compose(
         "logs", "--no-color", "--tail", "5", "kafka", profiles=ALL
     )
-    assert "kafka-1  | second line" in result.stdout
+    assert "dreamscape-kafka  | second line" in result.stdout
 
 
 @pytest.mark.timeout(120)

@@ -13,13 +13,16 @@ one-shot topic-init exits (docker/compose#10596). It brings up the long-running 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -68,10 +71,22 @@ _ROLES: dict[str, ServiceRole] = {
 _URLS = {"kafka-ui": ("Kafka UI", 8080), "schema-registry": (SCHEMA_REGISTRY_LABEL, 8081)}
 _HOST_PORTS = {2181: "zookeeper", 9092: "kafka", 8080: "kafka-ui", 8081: "schema-registry"}
 _VOLUMES = ("zookeeper-data", "zookeeper-log", "kafka-data")
+# the services the compose file gives `restart: on-failure` (tests/test_compose_file.py checks)
+RESTARTING_SERVICES = frozenset(ALL_SERVICES) - {INIT_SERVICE}
 EXTERNAL_PORT = 9092
+# The host port the compose file publishes the broker's EXTERNAL listener on (default 9092).
+KAFKA_PORT_ENV = "DREAMSCAPE_KAFKA_PORT"
 
 DAEMON_TIMEOUT_S = 5.0
 FAILURE_TAIL_LINES = 20
+# `up --wait` fails the moment a container exits (docker then also marks it unhealthy), but
+# every long-running service of the compose file has `restart: on-failure`, and docker starts it
+# again. A broker killed a moment ago exits that way three or four times (seen by hand): its
+# registration in ZooKeeper lives until the old session times out (18 s), and until then the new
+# broker exits with "node already exists". So `up` waits through up to this many restarts of a
+# service (within its timeout) before it reports the failure.
+RESTARTS_WAITED = 8
+RESTART_PAUSE_S = 2.0
 
 _NO_DAEMON_HINT = "start Docker (or Docker Desktop) and retry, or use --runtime local"
 _NO_COMPOSE_HINT = (
@@ -140,9 +155,15 @@ class DockerFailure(EnvironmentFailure):
         *,
         hint: str | None = None,
         details: list[str] | None = None,
+        service: str | None = None,
+        container_exit: int | None = None,
     ) -> None:
         super().__init__(message, hint=hint, details=details)
         self.cause: DockerCause = cause
+        # for "service-failed": which service, and the code its container exited with (None
+        # when it is unhealthy rather than exited)
+        self.service = service
+        self.container_exit = container_exit
 
 
 def _probe_daemon(docker: str, timeout_s: float) -> str | None:
@@ -313,6 +334,8 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
             f"{service} did not start: its container {state}",
             hint=f"see `dreamscape-infra logs {service}`",
             details=details,
+            service=service,
+            container_exit=int(match.group(2)) if match.group(2) else None,
         )
     if _WAIT_TIMEOUT_RE.search(text):
         return DockerFailure(
@@ -322,6 +345,16 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
             details=details,
         )
     return None
+
+
+def restart_counts(text: str) -> dict[str, int]:
+    """`docker inspect --format '{{.Name}} {{.RestartCount}}'` output: service -> count."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        name, _, count = line.strip().lstrip("/").partition(" ")
+        if count.isdigit() and _CONTAINER_NAME_RE.match(name):
+            counts[_service_of(name)] = int(count)
+    return counts
 
 
 def _topic_init_failure(return_code: int, lines: Iterable[str]) -> EnvironmentFailure:
@@ -538,10 +571,14 @@ class DockerComposeRuntime:
         *,
         compose_file: Path | None = None,
         daemon_timeout_s: float = DAEMON_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._env: Mapping[str, str] = env if env is not None else os.environ
         self._compose_file = compose_file
         self._daemon_timeout_s = daemon_timeout_s
+        self._clock = clock
+        self._sleep = sleep
 
     @property
     def compose_file(self) -> Path:
@@ -552,7 +589,7 @@ class DockerComposeRuntime:
     @property
     def bootstrap_servers(self) -> str:
         host = self._env.get("KAFKA_ADVERTISED_HOST") or "localhost"
-        return f"{host}:{EXTERNAL_PORT}"
+        return f"{host}:{self._env.get(KAFKA_PORT_ENV) or EXTERNAL_PORT}"
 
     # -- StackRuntime ---------------------------------------------------------------------
 
@@ -589,18 +626,7 @@ class DockerComposeRuntime:
         )
         for service in services:
             progress(service, "starting")
-        wait_timeout = max(1, int(options.timeout_s)) if options.wait else None
-        self._stream(
-            "up",
-            lambda: client.compose.up(
-                services,
-                detach=True,
-                wait=options.wait,
-                wait_timeout=wait_timeout,
-                stream_logs=True,
-            ),
-            progress,
-        )
+        self._start(client, services, options, progress)
 
         notes: list[str] = []
         has_init = has_topic_init(compose_file)
@@ -620,6 +646,58 @@ class DockerComposeRuntime:
             notes=tuple(notes),
             sync_from_host=not has_init,
         )
+
+    def _start(
+        self,
+        client: DockerClient,
+        services: list[str],
+        options: UpOptions,
+        progress: ProgressCallback,
+    ) -> None:
+        """`compose up` (with --wait: until healthy), waiting through docker's own restarts.
+
+        compose fails the wait the moment a container exits, or turns unhealthy, which is what
+        docker reports for a container that exited and is being restarted. When docker did
+        restart the failed service's container (its restart count went up), `up --wait` is
+        repeated within `options.timeout_s`, up to RESTARTS_WAITED times. Any other failure is
+        raised as it came.
+        """
+        deadline = self._clock() + options.timeout_s
+        waited = 0
+        while True:
+            before = self._restart_counts(client, services)
+            remaining = deadline - self._clock()
+            try:
+                self._stream(
+                    "up",
+                    partial(
+                        client.compose.up,
+                        services,
+                        detach=True,
+                        wait=options.wait,
+                        wait_timeout=max(1, math.ceil(remaining)) if options.wait else None,
+                        stream_logs=True,
+                    ),
+                    progress,
+                )
+                return
+            except DockerFailure as failure:
+                service = failure.service
+                if service not in RESTARTING_SERVICES or waited >= RESTARTS_WAITED:
+                    raise
+                if deadline - self._clock() <= RESTART_PAUSE_S:
+                    raise
+                # docker restarts an exited container within ms; give it that before asking
+                self._sleep(RESTART_PAUSE_S)
+                after = self._restart_counts(client, [service])
+                if after.get(service, 0) <= before.get(service, 0):
+                    raise
+                waited += 1
+                progress(
+                    service,
+                    f"exited; docker restarted it (restart: on-failure), waiting "
+                    f"({waited}/{RESTARTS_WAITED})",
+                )
 
     def down(self, remove_data: bool, progress: ProgressCallback) -> DownResult:
         """Stop and remove the containers of every profile; the volumes only if `remove_data`.
@@ -715,6 +793,21 @@ class DockerComposeRuntime:
 
         self._call(action, consume)
         return output
+
+    def _restart_counts(self, client: DockerClient, services: Iterable[str]) -> dict[str, int]:
+        """How often docker has restarted each service's container; a missing one is left out."""
+        from python_on_whales.exceptions import DockerException
+        from python_on_whales.utils import run
+
+        names = [f"{PROJECT}-{service}" for service in services]
+        cmd = [*client.docker_cmd, "inspect", "--format", "{{.Name}} {{.RestartCount}}", *names]
+        try:
+            text = run(cmd, return_stderr=False)
+        except DockerException as exc:
+            # `docker inspect` exits 1 when one of the names has no container yet, and still
+            # prints the others
+            text = exc.stdout or ""
+        return restart_counts(text)
 
     def _statuses(self, client: DockerClient) -> tuple[ServiceStatus, ...]:
         from python_on_whales.utils import run
