@@ -135,8 +135,10 @@ class DeliveryReport:
             self.partitions[partition] = [1, offset, offset]
         else:
             entry[0] += 1
-            entry[1] = min(entry[1], offset)
-            entry[2] = max(entry[2], offset)
+            if offset < entry[1]:
+                entry[1] = offset
+            elif offset > entry[2]:
+                entry[2] = offset
 
     def add(self, delivery: Delivery) -> None:
         """One more record sent and answered, kept in `detail` while there is room."""
