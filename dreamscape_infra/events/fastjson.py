@@ -45,18 +45,21 @@ class Fallback(Exception):
 
 def _float_free(value: Any) -> bool:
     """True when no float is anywhere in `value` as orjson read it (an integer past 64 bits
-    comes back from orjson as a float, so it counts as one). Cheaper than any regex on bytes."""
+    comes back from orjson as a float, so it counts as one). Cheaper than any regex on bytes.
+    Only containers go on the stack (no recursion limit); the leaves are checked where found."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind is not float
     stack = [value]
-    pop, extend = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            extend(item.values())
-        elif kind is list:
-            extend(item)
-        elif kind is float:
-            return False
+        container = pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                return False
+            if kind is dict or kind is list:
+                push(item)
     return True
 
 
