@@ -171,6 +171,34 @@ def test_replay_of_odd_lines_matches_the_reference(line: bytes) -> None:
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        # floats and long integers where neither path reads them: the fast path keeps going
+        b'{"offset": 1.5, "timestamp_ms": 1e16, "extra": [0.1], "value": {"a": 1},'
+        b' "value_encoding": "json"}',
+        b'{"offset": 123456789012345678901234, "value": "v", "value_encoding": "text"}',
+        # where they become bytes (a json value, key or header), the exact path decides
+        b'{"value": {"a": 1e16}, "value_encoding": "json"}',
+        b'{"value_encoding": "null", "key": 1e16, "key_encoding": "json"}',
+        b'{"value_encoding": "null",'
+        b' "headers": [{"key": "h", "value": [1.0], "encoding": "json"}]}',
+        b'{"value_encoding": "null", "partition": 1.0}',
+        b'{"value_encoding": "null", "partition": 123456789012345678901234}',
+    ],
+)
+def test_replay_with_floats_outside_the_bytes_matches_the_reference(line: bytes) -> None:
+    try:
+        expected: Any = decode.replay_record(decode.line_text(line, "f:4"), "f:4", "t")
+    except UsageError as exc:
+        expected = exc.message
+    try:
+        got: Any = fastjson.replay_record(line, "f:4", "t")
+    except UsageError as exc:
+        got = exc.message
+    assert got == expected
+
+
 @pytest.mark.parametrize("value", AWKWARD)
 def test_event_id_is_the_reference_one(value: bytes | None) -> None:
     assert fastjson.event_id_of(value) == decode.event_id_of(value)

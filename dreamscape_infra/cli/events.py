@@ -324,7 +324,7 @@ def tail(
         many = len(scan.topics) > 1
         sink = _JsonLines() if json_mode else _TableStream(state, title, many, follow)
         # On a terminal, while the output goes to a file or a pipe: how far the read is.
-        progress_on = not follow and state.err_console().is_terminal and not sys.stdout.isatty()
+        progress_on = not follow and state.err_is_terminal() and not sys.stdout.isatty()
         batches = read_batches(reader, scan.plan, follow=follow, left=left)
         try:
             with _Progress(state, progress_on, scan.plan.total, "reading") as progress:
@@ -416,7 +416,7 @@ def validate(
             payload_check=payloads.findings if payloads else None,
             payload_topics=payloads.topics if payloads else frozenset(),
         )
-        progress_on = not json_mode and state.err_console().is_terminal
+        progress_on = not json_mode and state.err_is_terminal()
         total = scan.plan.total if max_messages is None else min(scan.plan.total, max_messages)
         with _Progress(state, progress_on, total, "validating") as progress:
             batches = read_batches(reader, scan.plan, left=left)
@@ -552,7 +552,7 @@ def produce(
         headers=_parse_headers(header),
         count=count,
     )
-    progress_on = state.err_console().is_terminal
+    progress_on = state.err_is_terminal()
     report, event_ids, mode, elapsed = _send(state, request, progress_on)
     if json_mode:
         state.print_json(produce_json(topic, report, event_ids, mode, elapsed))

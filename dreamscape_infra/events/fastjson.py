@@ -45,18 +45,21 @@ class Fallback(Exception):
 
 def _float_free(value: Any) -> bool:
     """True when no float is anywhere in `value` as orjson read it (an integer past 64 bits
-    comes back from orjson as a float, so it counts as one). Cheaper than any regex on bytes."""
+    comes back from orjson as a float, so it counts as one). Cheaper than any regex on bytes.
+    Only containers go on the stack (no recursion limit); the leaves are checked where found."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind is not float
     stack = [value]
-    pop, extend = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            extend(item.values())
-        elif kind is list:
-            extend(item)
-        elif kind is float:
-            return False
+        container = pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                return False
+            if kind is dict or kind is list:
+                push(item)
     return True
 
 
@@ -178,7 +181,10 @@ def _bytes(value: Any, encoding: Any) -> bytes | None:
         except (binascii.Error, ValueError):
             raise Fallback from None
     if encoding == "json":
-        return _dumps(value)  # no float nor long integer in the line (checked by the caller)
+        # orjson's compact form is Python's only without floats and long integers
+        if not _float_free(value):
+            raise Fallback
+        return _dumps(value)
     raise Fallback
 
 
@@ -187,7 +193,9 @@ def replay_record(line: bytes, where: str, topic: str) -> Outgoing:
     (the exact path is taken for anything unusual)."""
     try:
         doc = _loads(line)
-        if type(doc) is not dict or "value_encoding" not in doc or not _float_free(doc):
+        # Floats elsewhere in the line (offset, timestamp_ms, unknown fields) are read by
+        # neither path; the fields that become bytes are type-checked, json ones in _bytes.
+        if type(doc) is not dict or "value_encoding" not in doc:
             raise Fallback
         if "value_base64" in doc:
             value = _bytes(doc["value_base64"], "base64")

@@ -1,6 +1,11 @@
 """Messages as plain values, and the two small Protocols the events capability reads and writes
 Kafka through.
 
+The records that flow one per message (`Message`, `Outgoing`) are NamedTuples: immutable
+values like the frozen dataclasses elsewhere, but built in about a third of the time (a frozen
+dataclass sets each field through `object.__setattr__`), which counts at 100,000 records a
+second.
+
 Pure: no confluent_kafka here. `dreamscape_infra.kafka.events` implements `EventReader` (by
 partition assignment, never through a consumer group) and `EventWriter` (idempotent, acks=all)
 against a real cluster; tests implement them with fakes.
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 # How many records' Deliveries a DeliveryReport keeps one by one (`produce -o json` lists them).
 KEEP_DELIVERIES = 1000
@@ -18,8 +23,7 @@ Partition = tuple[str, int]  # (topic, partition id)
 Header = tuple[str, bytes | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One record as read from a partition, bytes untouched."""
 
     topic: str
@@ -78,8 +82,7 @@ class EventReader(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """One record to produce. `partition` None lets the partitioner choose (by key)."""
 
     topic: str
@@ -132,8 +135,10 @@ class DeliveryReport:
             self.partitions[partition] = [1, offset, offset]
         else:
             entry[0] += 1
-            entry[1] = min(entry[1], offset)
-            entry[2] = max(entry[2], offset)
+            if offset < entry[1]:
+                entry[1] = offset
+            elif offset > entry[2]:
+                entry[2] = offset
 
     def add(self, delivery: Delivery) -> None:
         """One more record sent and answered, kept in `detail` while there is room."""
