@@ -256,9 +256,13 @@ def local_broker() -> Iterator[Broker]:
 
 
 def seed_copy(work: Path, prefix: str) -> Path:
-    """The shipped topics.yaml under another prefix (names and group references rewritten)."""
+    """The shipped topics.yaml under another prefix (names and group references rewritten),
+    beside the payload schemas its `schema:` paths name (relative to the file)."""
     path = work / f"{prefix.rstrip('.')}.yaml"
     path.write_text(SEED_FILE.read_text().replace("dreamscape.", prefix))
+    schemas = work / "schemas"
+    if not schemas.exists():
+        schemas.symlink_to(ROOT / "schemas", target_is_directory=True)
     return path
 
 
