@@ -154,6 +154,11 @@ class ConfluentEventReader(_Client):
                 # default): memory stays flat however long the topic is.
                 "queued.min.messages": 100_000,
                 "queued.max.messages.kbytes": 8192,
+                # Once that queue is full, librdkafka postpones the partition's next fetch by
+                # this much (default 1000 ms): reading faster than 8 MiB a second, the reader
+                # sat idle most of the time (300k events: validate 7.7 s wall for 2.0 s of CPU;
+                # 1.95 s with 10 ms).
+                "fetch.queue.backoff.ms": 10,
             }
         )
         try:
