@@ -26,12 +26,15 @@ from dreamscape_infra.runtime.base import UpOptions, no_progress
 from dreamscape_infra.runtime.docker import (
     ALL_SERVICES,
     EXTERNAL_PORT,
+    LIFE_FORMAT,
+    ContainerLife,
     DockerComposeRuntime,
     DockerFailure,
     classify_docker_error,
+    container_lives,
     docker_daemon_available,
     find_compose_file,
-    restart_counts,
+    restarted,
     statuses_from_ps,
 )
 from tests.addresses import refused_host
@@ -60,11 +63,21 @@ if args[:1] == ["version"]:
     print("28.2.2")
     sys.exit(0)
 
-restarts = os.environ.get("DOCKER_SHIM_RESTARTS")  # a file: how often docker restarted kafka
+# a file: how often kafka's container started again; DOCKER_SHIM_RESTART_KIND says who
+# started it (docker: its restart count grows; compose: only its start time changes) or that
+# it lies exited, waiting for docker's restart (backoff)
+restarts = os.environ.get("DOCKER_SHIM_RESTARTS")
 if args[:1] == ["inspect"]:
-    count = open(restarts).read() if restarts else "0"
+    starts = int(open(restarts).read()) if restarts else 0
+    kind = os.environ.get("DOCKER_SHIM_RESTART_KIND", "docker")
     for name in args[3:]:
-        print(f"/{name} {count if name == 'dreamscape-kafka' else 0}")
+        if name != "dreamscape-kafka" or not starts:
+            print(f"/{name} 0 running 0 2026-12-03T08:00:00Z")
+        elif kind == "backoff":
+            print(f"/{name} 0 exited 1 2026-12-03T08:00:00Z")
+        else:
+            count = starts if kind == "docker" else 0
+            print(f"/{name} {count} running 0 2026-12-03T08:00:{starts:02d}Z")
     sys.exit(0)
 if args[:1] != ["compose"]:
     sys.exit(0)
@@ -226,11 +239,11 @@ def test_up_with_ui_profile(shim: Shim) -> None:
     assert shim.calls() == [
         VERSION,
         compose(*PS, profiles=ALL),
-        # how often docker restarted each (`up` waits through its restarts)
+        # where each container is in its life (`up` waits through restarts)
         [
             "inspect",
             "--format",
-            "{{.Name}} {{.RestartCount}}",
+            LIFE_FORMAT,
             *(f"dreamscape-{s}" for s in ("zookeeper", "kafka", "kafka-ui")),
         ],
         compose(
@@ -508,7 +521,9 @@ class FakeTime:
         self.now += seconds
 
 
-def _exits(shim: Shim, times: int, *, restarted: bool = True, message: str = "") -> None:
+def _exits(
+    shim: Shim, times: int, *, restarted: bool = True, message: str = "", kind: str = "docker"
+) -> None:
     path = shim.tmp_path / "up-exits"
     path.write_text(str(times))
     shim.set("DOCKER_SHIM_UP_EXITS", str(path))
@@ -516,6 +531,7 @@ def _exits(shim: Shim, times: int, *, restarted: bool = True, message: str = "")
         counts = shim.tmp_path / "restarts"
         counts.write_text("0")
         shim.set("DOCKER_SHIM_RESTARTS", str(counts))
+        shim.set("DOCKER_SHIM_RESTART_KIND", kind)
     if message:
         shim.set("DOCKER_SHIM_EXIT_MESSAGE", message)
 
@@ -546,7 +562,7 @@ def test_up_waits_through_a_service_docker_restarts(shim: Shim, message: str) ->
     assert fake.slept == [2.0, 2.0]
     assert (
         "kafka",
-        "exited; docker restarted it (restart: on-failure), waiting (1/8)",
+        "exited and started again (restart: on-failure); waiting (1/8)",
     ) in progress.events
     assert [c for c in shim.compose_calls() if "run" in c]  # topic-init ran once it was healthy
 
@@ -579,9 +595,37 @@ def test_an_unhealthy_service_docker_did_not_restart_fails_up(shim: Shim) -> Non
     assert fake.slept == [2.0]  # the one look whether docker restarted it
 
 
-def test_restart_counts_from_docker_inspect() -> None:
-    text = "/dreamscape-zookeeper 0\n/dreamscape-kafka 3\n/other-thing 9\n\n"
-    assert restart_counts(text) == {"zookeeper": 0, "kafka": 3}
+@pytest.mark.parametrize("kind", ["compose", "backoff"])
+def test_up_waits_when_compose_started_it_or_docker_is_about_to(shim: Shim, kind: str) -> None:
+    # compose starts an exited container itself (no restart counted, but a new start time), and
+    # docker keeps the last run's `unhealthy` until the new run's first healthcheck; or the
+    # container lies exited non-zero, in docker's back-off before its next restart
+    _exits(shim, 2, message="container dreamscape-kafka is unhealthy", kind=kind)
+    _fake_runtime(FakeTime()).up(UpOptions(), no_progress)
+    assert len(_ups(shim)) == 3
+
+
+def test_container_lives_from_docker_inspect() -> None:
+    text = (
+        "/dreamscape-zookeeper 0 running 0 2026-12-03T08:59:01.1Z\n"
+        "/dreamscape-kafka 3 exited 1 2026-12-03T08:59:11.6Z\n/other-thing 9 running 0 x\n\n"
+    )
+    assert container_lives(text) == {
+        "zookeeper": ContainerLife(0, "running", 0, "2026-12-03T08:59:01.1Z"),
+        "kafka": ContainerLife(3, "exited", 1, "2026-12-03T08:59:11.6Z"),
+    }
+
+
+def test_restarted_tells_a_restart_from_a_plainly_unhealthy_container() -> None:
+    up = ContainerLife(0, "running", 0, "t1")
+    assert not restarted(up, up)  # running all along: the healthcheck failed for real
+    assert not restarted(None, None)
+    assert not restarted(None, up)
+    assert restarted(up, ContainerLife(1, "running", 0, "t2"))  # docker restarted it
+    assert restarted(up, ContainerLife(0, "running", 0, "t2"))  # compose started it again
+    assert restarted(up, ContainerLife(1, "restarting", 1, "t1"))
+    assert restarted(None, ContainerLife(0, "exited", 1, "t1"))  # docker restarts it next
+    assert not restarted(up, ContainerLife(0, "exited", 0, "t1"))  # stopped cleanly
 
 
 def test_port_taken(shim: Shim) -> None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dreamscape_infra.runtime.docker import restart_counts, statuses_from_ps
+from dreamscape_infra.runtime.docker import LIFE_FORMAT, container_lives, statuses_from_ps
 from tests.docker_shapes import progress_lines, recorded, recorded_up, shape
 from tests.test_docker_runtime import SHIM, ps_entry, published
 
@@ -52,6 +52,16 @@ def test_the_shims_up_lines_have_the_real_form(tmp_path: Path) -> None:
     assert {state for _, state in canned} <= {state for _, state in real} | {"Started"}
 
 
-def test_the_shims_inspect_answer_parses_like_the_real_one() -> None:
-    # the real daemon prints `/<container name> <count>` (tests/test_docker_stack.py checks)
-    assert restart_counts("/dreamscape-kafka 3\n") == {"kafka": 3}
+def test_the_shims_inspect_answer_parses_like_the_real_one(tmp_path: Path) -> None:
+    # what the real daemon prints for LIFE_FORMAT parses (tests/test_docker_stack.py checks);
+    # so does the shim's answer
+    shim = tmp_path / "docker"
+    shim.write_text(SHIM, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(shim), "inspect", "--format", LIFE_FORMAT, "dreamscape-kafka"],
+        env={**os.environ, "DOCKER_SHIM_LOG": str(tmp_path / "log")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(container_lives(done.stdout)) == {"kafka"}, done.stdout

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dreamscape_infra.runtime.docker import restart_counts
+from dreamscape_infra.runtime.docker import LIFE_FORMAT, container_lives
 from tests.docker_shapes import (
     RECORDED_PS,
     RECORDED_UP,
@@ -224,14 +224,12 @@ def test_a_killed_broker_is_seen_and_up_brings_it_back(stack: DockerStack) -> No
     _up(stack)
     # what `up` told docker's restarts by, as this daemon answers it
     inspect = stack.docker(
-        "inspect",
-        "--format",
-        "{{.Name}} {{.RestartCount}}",
-        "dreamscape-zookeeper",
-        "dreamscape-kafka",
+        "inspect", "--format", LIFE_FORMAT, "dreamscape-zookeeper", "dreamscape-kafka"
     )
     _ok(inspect, "docker inspect")
-    assert set(restart_counts(inspect.stdout)) == {"zookeeper", "kafka"}, inspect.stdout
+    lives = container_lives(inspect.stdout)
+    assert set(lives) == {"zookeeper", "kafka"}, inspect.stdout
+    assert lives["kafka"].status == "running", inspect.stdout
     health = stack.cli("health", timeout=120)
     _ok(health, "health")
     assert "UP" in health.stdout, health.stdout

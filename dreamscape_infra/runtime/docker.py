@@ -22,6 +22,7 @@ import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -347,14 +348,50 @@ def _start_failure(text: str, details: list[str]) -> DockerFailure | None:
     return None
 
 
-def restart_counts(text: str) -> dict[str, int]:
-    """`docker inspect --format '{{.Name}} {{.RestartCount}}'` output: service -> count."""
-    counts: dict[str, int] = {}
+@dataclass(frozen=True)
+class ContainerLife:
+    """Where a container is in its life, as `docker inspect` tells (LIFE_FORMAT)."""
+
+    restarts: int  # RestartCount: the restarts docker's restart policy made
+    status: str  # State.Status: running, restarting, exited, ...
+    exit_code: int  # State.ExitCode of its last run
+    started_at: str  # State.StartedAt: changes with every start, by docker or by compose
+
+
+LIFE_FORMAT = (
+    "{{.Name}} {{.RestartCount}} {{.State.Status}} {{.State.ExitCode}} {{.State.StartedAt}}"
+)
+
+
+def container_lives(text: str) -> dict[str, ContainerLife]:
+    """`docker inspect --format LIFE_FORMAT` output: service -> its container's life."""
+    lives: dict[str, ContainerLife] = {}
     for line in text.splitlines():
-        name, _, count = line.strip().lstrip("/").partition(" ")
-        if count.isdigit() and _CONTAINER_NAME_RE.match(name):
-            counts[_service_of(name)] = int(count)
-    return counts
+        words = line.strip().lstrip("/").split()
+        if len(words) != 5 or not _CONTAINER_NAME_RE.match(words[0]):
+            continue
+        name, restarts, status, exit_code, started_at = words
+        if restarts.isdigit() and exit_code.lstrip("-").isdigit():
+            lives[_service_of(name)] = ContainerLife(
+                int(restarts), status, int(exit_code), started_at
+            )
+    return lives
+
+
+def restarted(before: ContainerLife | None, after: ContainerLife | None) -> bool:
+    """Whether a container whose wait failed is in a restart, not plainly unhealthy.
+
+    It is when docker restarted it (its restart count grew), when it started again at all
+    (compose starts an exited container itself; docker keeps the last run's `unhealthy` until
+    the first healthcheck of the new one), or when it is down and docker will restart it.
+    """
+    if after is None:
+        return False
+    if after.status == "restarting" or (after.status == "exited" and after.exit_code != 0):
+        return True
+    if before is None:
+        return False
+    return after.restarts > before.restarts or after.started_at != before.started_at
 
 
 def _topic_init_failure(return_code: int, lines: Iterable[str]) -> EnvironmentFailure:
@@ -657,15 +694,15 @@ class DockerComposeRuntime:
         """`compose up` (with --wait: until healthy), waiting through docker's own restarts.
 
         compose fails the wait the moment a container exits, or turns unhealthy, which is what
-        docker reports for a container that exited and is being restarted. When docker did
-        restart the failed service's container (its restart count went up), `up --wait` is
-        repeated within `options.timeout_s`, up to RESTARTS_WAITED times. Any other failure is
-        raised as it came.
+        docker reports for a container that exited and is being restarted. When the failed
+        service's container is in a restart (`restarted`), `up --wait` is repeated within
+        `options.timeout_s`, up to RESTARTS_WAITED times. Any other failure is raised as it
+        came.
         """
         deadline = self._clock() + options.timeout_s
         waited = 0
         while True:
-            before = self._restart_counts(client, services)
+            before = self._lives(client, services)
             remaining = deadline - self._clock()
             try:
                 self._stream(
@@ -689,13 +726,13 @@ class DockerComposeRuntime:
                     raise
                 # docker restarts an exited container within ms; give it that before asking
                 self._sleep(RESTART_PAUSE_S)
-                after = self._restart_counts(client, [service])
-                if after.get(service, 0) <= before.get(service, 0):
+                after = self._lives(client, [service])
+                if not restarted(before.get(service), after.get(service)):
                     raise
                 waited += 1
                 progress(
                     service,
-                    f"exited; docker restarted it (restart: on-failure), waiting "
+                    f"exited and started again (restart: on-failure); waiting "
                     f"({waited}/{RESTARTS_WAITED})",
                 )
 
@@ -794,20 +831,20 @@ class DockerComposeRuntime:
         self._call(action, consume)
         return output
 
-    def _restart_counts(self, client: DockerClient, services: Iterable[str]) -> dict[str, int]:
-        """How often docker has restarted each service's container; a missing one is left out."""
+    def _lives(self, client: DockerClient, services: Iterable[str]) -> dict[str, ContainerLife]:
+        """Each service's container life (container_lives); a missing container is left out."""
         from python_on_whales.exceptions import DockerException
         from python_on_whales.utils import run
 
         names = [f"{PROJECT}-{service}" for service in services]
-        cmd = [*client.docker_cmd, "inspect", "--format", "{{.Name}} {{.RestartCount}}", *names]
+        cmd = [*client.docker_cmd, "inspect", "--format", LIFE_FORMAT, *names]
         try:
             text = run(cmd, return_stderr=False)
         except DockerException as exc:
             # `docker inspect` exits 1 when one of the names has no container yet, and still
             # prints the others
             text = exc.stdout or ""
-        return restart_counts(text)
+        return container_lives(text)
 
     def _statuses(self, client: DockerClient) -> tuple[ServiceStatus, ...]:
         from python_on_whales.utils import run
