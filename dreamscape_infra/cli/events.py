@@ -525,7 +525,8 @@ def produce(
     `events tail -o json` wrote, with the same keys, values, headers and partitions.
 
     Exit codes: 0 delivered, 2 bad option, invalid JSON or undeclared topic, 3 invalid
-    topics.yaml, 4 Kafka unreachable or a record not delivered.
+    topics.yaml or a payload its declared schema refuses, 4 Kafka unreachable or a record not
+    delivered.
 
     Example: dreamscape-infra events produce dreamscape.user.created --type user.created
     --source user-service --payload '{"userId":"user-123"}'
